@@ -1,0 +1,1 @@
+"""The local stack: emulator, gateway and poller built from template.yaml, and the medialib CLI. Never deployed."""

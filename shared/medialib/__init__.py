@@ -1,0 +1,1 @@
+"""The media library's domain package, shared by every function through a layer."""
