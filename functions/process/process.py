@@ -1,0 +1,39 @@
+"""Lambda: processes originals as their ObjectCreated events arrive through SQS.
+
+Each SQS message is one S3 event notification; a message fails alone (partial batch
+response), so one bad original never holds back the others.
+"""
+
+import json
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from medialib.observability import logger, metrics, tracer
+from medialib.services.processing import LandedObject, process_landed
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def handle_record(record: SQSRecord) -> None:
+    notification = json.loads(record.body)
+    for s3_record in notification.get("Records", []):  # s3:TestEvent has none
+        obj = s3_record["s3"]["object"]
+        landed = LandedObject(
+            # Real S3 writes spaces as "+", the emulator as "%20": unquote_plus handles both.
+            key=unquote_plus(obj["key"]),
+            etag=obj.get("eTag", ""),
+            sequencer=obj.get("sequencer", ""),
+            size=int(obj.get("size", 0)),
+        )
+        outcome = process_landed(landed)
+        logger.info("Processed landed object", extra={"outcome": outcome})
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict, context: object) -> dict:
+    return process_partial_response(
+        event=event, record_handler=handle_record, processor=processor, context=context
+    )

@@ -1,0 +1,158 @@
+"""The media bucket (S3): presigned uploads, reads of what landed, variants, deletion.
+
+Speaks plain values and domain errors; never an HTTP status. Honours the standard
+``AWS_ENDPOINT_URL*`` variables through boto3, so the same code runs against the emulator.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from medialib.domain.errors import Unavailable
+from medialib.settings import get_settings
+
+_CHUNK = 1024 * 1024
+_MISSING = {"404", "NoSuchKey", "NotFound", "412", "PreconditionFailed"}
+
+
+@lru_cache(maxsize=1)
+def _client() -> Any:
+    config = Config(
+        signature_version="s3v4",
+        retries={"mode": "standard", "max_attempts": 4},
+        connect_timeout=3,
+        read_timeout=20,
+    )
+    return boto3.client("s3", config=config)
+
+
+def _bucket() -> str:
+    return get_settings().media_bucket
+
+
+def _is_missing(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code", "") in _MISSING
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    size: int
+    etag: str
+    content_type: str | None
+
+
+@dataclass(frozen=True)
+class ObjectRead:
+    head: bytes  # the first bytes, for sniffing
+    data: bytes | None  # the whole object, when it was asked for
+    size: int
+    sha256: str
+    etag: str
+
+
+def presign_post(key: str, content_type: str, max_size: int, expires_in: int) -> dict[str, Any]:
+    """A browser-friendly POST form bound to this exact key, type and size range."""
+    return _client().generate_presigned_post(
+        Bucket=_bucket(),
+        Key=key,
+        Fields={"Content-Type": content_type},
+        Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_size]],
+        ExpiresIn=expires_in,
+    )
+
+
+def presign_put(key: str, content_type: str, expires_in: int) -> str:
+    return _client().generate_presigned_url(
+        "put_object",
+        Params={"Bucket": _bucket(), "Key": key, "ContentType": content_type},
+        ExpiresIn=expires_in,
+    )
+
+
+def stat(key: str) -> StoredObject | None:
+    try:
+        head = _client().head_object(Bucket=_bucket(), Key=key)
+    except ClientError as error:
+        if _is_missing(error):
+            return None
+        raise Unavailable("Storage is unavailable; retry") from error
+    return StoredObject(head["ContentLength"], head["ETag"].strip('"'), head.get("ContentType"))
+
+
+def read_head(key: str, length: int) -> bytes | None:
+    try:
+        response = _client().get_object(Bucket=_bucket(), Key=key, Range=f"bytes=0-{length - 1}")
+    except ClientError as error:
+        if _is_missing(error):
+            return None
+        raise Unavailable("Storage is unavailable; retry") from error
+    return response["Body"].read()
+
+
+def read(key: str, *, head_length: int, keep_limit: int, etag: str | None = None) -> ObjectRead | None:
+    """Stream the object once: hash it, keep its head, and keep the whole of it only when it is
+    at most ``keep_limit`` bytes (so a 1 GB video is hashed, never held in memory)."""
+    params: dict[str, Any] = {"Bucket": _bucket(), "Key": key}
+    if etag:
+        params["IfMatch"] = etag
+    try:
+        response = _client().get_object(**params)
+    except ClientError as error:
+        if _is_missing(error):
+            return None
+        raise
+    size = response["ContentLength"]
+    digest = hashlib.sha256()
+    keep = size <= keep_limit
+    chunks: list[bytes] = []
+    head = b""
+    for chunk in response["Body"].iter_chunks(_CHUNK):
+        digest.update(chunk)
+        if len(head) < head_length:
+            head += chunk[: head_length - len(head)]
+        if keep:
+            chunks.append(chunk)
+    return ObjectRead(
+        head, b"".join(chunks) if keep else None, size, digest.hexdigest(), response["ETag"].strip('"')
+    )
+
+
+def put_variant(key: str, data: bytes) -> None:
+    _client().put_object(
+        Bucket=_bucket(),
+        Key=key,
+        Body=data,
+        ContentType="image/webp",
+        CacheControl="public, max-age=31536000, immutable",
+    )
+
+
+def list_keys(prefix: str) -> list[str]:
+    keys: list[str] = []
+    paginator = _client().get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=_bucket(), Prefix=prefix):
+        keys.extend(item["Key"] for item in page.get("Contents", []))
+    return keys
+
+
+def delete_keys(keys: Iterable[str]) -> None:
+    """Delete up to any number of keys; deleting a missing key is not an error in S3."""
+    pending = sorted(set(keys))
+    for start in range(0, len(pending), 1000):
+        batch = [{"Key": key} for key in pending[start : start + 1000]]
+        response = _client().delete_objects(Bucket=_bucket(), Delete={"Objects": batch, "Quiet": True})
+        if response.get("Errors"):
+            raise Unavailable("Storage did not delete every object; retry")
+
+
+def delete_prefixes(prefixes: Iterable[str]) -> None:
+    for prefix in prefixes:
+        delete_keys(list_keys(prefix))

@@ -1,0 +1,1 @@
+"""One Router per route group; each function includes the routers it serves."""

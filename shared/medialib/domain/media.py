@@ -1,0 +1,169 @@
+"""The media item as the domain sees it, and the pure rules around it (no AWS, no HTTP)."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+import unicodedata
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Kind = Literal["image", "video", "document", "model"]
+Status = Literal["pending", "processing", "ready", "failed"]
+KINDS: tuple[str, ...] = ("image", "video", "document", "model")
+STATUSES: tuple[str, ...] = ("pending", "processing", "ready", "failed")
+LISTED_STATUSES = ("processing", "ready", "failed")
+
+# Declared content types a client may presign, and the kind each belongs to. The stored
+# bytes are sniffed again later; this only decides the size limit and the policy.
+ACCEPTED_CONTENT_TYPES: dict[str, str] = {
+    "image/jpeg": "image",
+    "image/png": "image",
+    "image/gif": "image",
+    "image/webp": "image",
+    "image/avif": "image",
+    "image/heic": "image",
+    "image/heif": "image",
+    "image/svg+xml": "image",
+    "video/mp4": "video",
+    "video/webm": "video",
+    "video/quicktime": "video",
+    "application/pdf": "document",
+    "model/gltf-binary": "model",
+}
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_FORBIDDEN_FILENAME = re.compile(r"[/\\\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def new_media_id(now_ms: int | None = None) -> str:
+    """``med_`` + a ULID: 48 bits of milliseconds then 80 random bits, so ids sort by creation."""
+    ms = int(time.time() * 1000) if now_ms is None else now_ms
+    value = (ms << 80) | int.from_bytes(os.urandom(10), "big")
+    chars = [_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5)]
+    return "med_" + "".join(chars)
+
+
+MEDIA_ID_PATTERN = re.compile(r"^med_[0-9A-HJKMNP-TV-Z]{26}$")
+
+
+def utc_now() -> str:
+    return iso_timestamp(datetime.now(UTC))
+
+
+def iso_timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def clean_filename(raw: str) -> str:
+    """Filenames are display metadata: NFC, no control/bidi characters, no path separators."""
+    name = unicodedata.normalize("NFC", raw).strip()
+    if not name or len(name) > 255:
+        raise ValueError("must be 1-255 characters")
+    if _FORBIDDEN_FILENAME.search(name):
+        raise ValueError("must not contain path separators, control or bidi characters")
+    if name in {".", ".."}:
+        raise ValueError("must not be . or ..")
+    return name
+
+
+class FocalPoint(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    x: float = Field(ge=0, le=100)
+    y: float = Field(ge=0, le=100)
+
+
+class Variant(BaseModel):
+    name: str
+    width: int
+    height: int
+    format: str = "webp"
+    key: str  # storage key; the API shows a URL instead
+
+
+class Placeholder(BaseModel):
+    blurhash: str | None = None
+    dominant_color: str | None = None
+
+
+class MediaError(BaseModel):
+    code: str
+    message: str
+
+
+class Media(BaseModel):
+    """One media item, including the bookkeeping the API never shows (keys, upload state)."""
+
+    tenant_id: str
+    id: str
+    kind: Kind
+    status: Status
+    filename: str
+    content_type: str
+    size: int | None = None
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+    alt: str | None = None
+    title: str | None = None
+    caption: str | None = None
+    folder: str = "/"
+    tags: list[str] = Field(default_factory=list)
+    focal_point: FocalPoint | None = None
+    original_key: str
+    variants: list[Variant] = Field(default_factory=list)
+    placeholder: Placeholder | None = None
+    sha256: str | None = None
+    error: MediaError | None = None
+    version: int = 1
+    created_at: str
+    updated_at: str
+    # upload bookkeeping
+    upload_method: Literal["POST", "PUT"] = "POST"
+    max_size: int
+    upload_expires_at: str | None = None
+    confirmed_at: str | None = None
+    # processing bookkeeping: which stored object the results describe
+    source_etag: str | None = None
+    source_sequencer: str | None = None
+
+    @property
+    def listed(self) -> bool:
+        return self.status != "pending"
+
+
+def counter_dimensions(media: Media | None) -> set[str]:
+    """The totals a listed item contributes to; pending uploads count nowhere."""
+    if media is None or not media.listed:
+        return set()
+    return {"all", f"kind#{media.kind}", f"status#{media.status}", f"folder#{media.folder}"}
+
+
+def counter_deltas(before: Media | None, after: Media | None) -> dict[str, int]:
+    old, new = counter_dimensions(before), counter_dimensions(after)
+    deltas = {dim: 1 for dim in new - old}
+    deltas.update({dim: -1 for dim in old - new})
+    return deltas
+
+
+def original_key(tenant_id: str, media_id: str) -> str:
+    return f"originals/{tenant_id}/{media_id}"
+
+
+def variant_key(tenant_id: str, media_id: str, source_tag: str, name: str) -> str:
+    """Variant keys depend on the source object, so two versions of an original never clobber."""
+    return f"variants/{tenant_id}/{media_id}/{source_tag}/{name}.webp"
+
+
+def variants_prefix(tenant_id: str, media_id: str) -> str:
+    return f"variants/{tenant_id}/{media_id}/"
+
+
+def parse_original_key(key: str) -> tuple[str, str] | None:
+    parts = key.split("/")
+    if len(parts) != 3 or parts[0] != "originals" or not MEDIA_ID_PATTERN.match(parts[2]):
+        return None
+    return parts[1], parts[2]

@@ -1,0 +1,152 @@
+"""Presigned uploads and their confirmation.
+
+The client's word decides only the policy (type, size bound). Confirm re-checks the stored
+bytes, because neither a PUT URL nor the local emulator enforces size or type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from medialib.adapters import media_store, object_storage
+from medialib.domain.errors import (
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    UploadMissing,
+    VersionConflict,
+)
+from medialib.domain.media import (
+    ACCEPTED_CONTENT_TYPES,
+    Media,
+    iso_timestamp,
+    new_media_id,
+    original_key,
+    utc_now,
+)
+from medialib.domain.requests import ConfirmRequest, PresignRequest
+from medialib.imaging.sniff import SNIFF_BYTES, sniff
+from medialib.observability import logger, metrics
+from medialib.services.outcomes import record_failure
+from medialib.settings import get_settings
+
+_CONFIRM_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class PresignedUpload:
+    upload_id: str
+    method: str
+    url: str
+    fields: dict[str, str] | None
+    headers: dict[str, str] | None
+    expires_at: str
+    max_size: int
+
+
+def presign(tenant_id: str, request: PresignRequest) -> PresignedUpload:
+    settings = get_settings()
+    kind = ACCEPTED_CONTENT_TYPES.get(request.content_type)
+    if kind is None:
+        raise UnsupportedMediaType(
+            f"content_type {request.content_type} is not accepted",
+            errors=[{"field": "content_type", "message": "not an accepted media type"}],
+        )
+    limit = settings.max_bytes_for(kind)
+    if request.size > limit:
+        raise PayloadTooLarge(
+            f"{kind} files may be at most {limit} bytes",
+            errors=[{"field": "size", "message": f"must be at most {limit}"}],
+        )
+    now = datetime.now(UTC)
+    ttl = settings.upload_url_ttl_seconds
+    expires_at = iso_timestamp(now + timedelta(seconds=ttl))
+    media_id = new_media_id()
+    key = original_key(tenant_id, media_id)
+    media = Media(
+        tenant_id=tenant_id,
+        id=media_id,
+        kind=kind,  # type: ignore[arg-type]
+        status="pending",
+        filename=request.filename,
+        content_type=request.content_type,
+        alt=request.alt,
+        title=request.title,
+        folder=request.folder,
+        original_key=key,
+        created_at=iso_timestamp(now),
+        updated_at=iso_timestamp(now),
+        upload_method=request.method,
+        max_size=request.size,
+        upload_expires_at=expires_at,
+    )
+    media_store.create(media)
+    logger.info("Upload presigned", extra={"media_id": media_id, "method": request.method})
+    if request.method == "PUT":
+        url = object_storage.presign_put(key, request.content_type, ttl)
+        return PresignedUpload(
+            media_id, "PUT", url, None, {"Content-Type": request.content_type}, expires_at, request.size
+        )
+    form = object_storage.presign_post(key, request.content_type, request.size, ttl)
+    return PresignedUpload(media_id, "POST", form["url"], form["fields"], None, expires_at, request.size)
+
+
+def confirm(tenant_id: str, request: ConfirmRequest) -> tuple[Media, bool]:
+    """Returns the item and whether this call confirmed it (False for a repeat)."""
+    for _ in range(_CONFIRM_ATTEMPTS):
+        media = media_store.get(tenant_id, request.upload_id)
+        if media is None:
+            raise NotFound("Upload not found")
+        if media.confirmed_at is not None:
+            return media, False
+        try:
+            return _confirm_once(media, request), True
+        except VersionConflict:
+            continue  # processing moved the item meanwhile; look again
+    raise VersionConflict("The upload changed while confirming; retry")
+
+
+def _confirm_once(media: Media, request: ConfirmRequest) -> Media:
+    changes: dict[str, Any] = {
+        name: value
+        for name, value in request.model_dump(include={"alt", "title", "folder"}).items()
+        if value is not None
+    }
+    now = utc_now()
+    if media.status == "pending":
+        changes.update(_verify_upload(media))
+        changes["status"] = "processing"
+    updated = media.model_copy(update={**changes, "confirmed_at": now, "updated_at": now})
+    stored = media_store.replace(media, updated)
+    metrics.add_metric(name="MediaUploaded", unit="Count", value=1)
+    return stored
+
+
+def _verify_upload(media: Media) -> dict[str, Any]:
+    """Check what landed against the policy and the bytes; a bad upload is failed and removed."""
+    stored = object_storage.stat(media.original_key)
+    if stored is None:
+        raise UploadMissing("Nothing was uploaded for this upload_id yet")
+    limit = min(media.max_size, get_settings().max_bytes_for(media.kind))
+    if stored.size > limit:
+        _reject(media, "too_large", size=stored.size)
+        raise PayloadTooLarge(f"The uploaded file is {stored.size} bytes; at most {limit} were allowed")
+    head = object_storage.read_head(media.original_key, SNIFF_BYTES) or b""
+    sniffed = sniff(head)
+    if sniffed is None:
+        _reject(media, "unsupported_type", size=stored.size)
+        raise UnsupportedMediaType("The uploaded file is not an accepted type")
+    if sniffed.kind != media.kind:
+        _reject(media, "type_mismatch", size=stored.size)
+        raise UnsupportedMediaType(
+            f"The uploaded file is {sniffed.content_type}, not the declared {media.content_type}"
+        )
+    return {"content_type": sniffed.content_type, "size": stored.size}
+
+
+def _reject(media: Media, code: str, *, size: int) -> None:
+    now = utc_now()
+    if record_failure(media, code, extra={"size": size, "confirmed_at": now}) is None:
+        raise VersionConflict("The upload changed while confirming; retry")
