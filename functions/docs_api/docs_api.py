@@ -1,6 +1,7 @@
 """Lambda: the OpenAPI document and Swagger UI (no key needed)."""
 
 from aws_lambda_powertools.logging import correlation_paths
+
 from medialib.api.app import build_resolver, respond
 from medialib.api.openapi import configure_docs
 from medialib.api.routes import media, uploads

@@ -1,6 +1,7 @@
 """Lambda: list, get, patch and delete media."""
 
 from aws_lambda_powertools.logging import correlation_paths
+
 from medialib.api.app import build_resolver, respond
 from medialib.api.routes import media
 from medialib.observability import logger, metrics, tracer

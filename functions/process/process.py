@@ -9,6 +9,7 @@ from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
 from medialib.observability import logger, metrics, tracer
 from medialib.services.processing import LandedObject, process_landed
 

@@ -1,6 +1,7 @@
 """Lambda: presign uploads and confirm them."""
 
 from aws_lambda_powertools.logging import correlation_paths
+
 from medialib.api.app import build_resolver, respond
 from medialib.api.routes import uploads
 from medialib.observability import logger, metrics, tracer

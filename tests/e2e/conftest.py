@@ -32,7 +32,12 @@ class RunningStack:
     def cli(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "-m", "devstack.cli", *args],
-            env=self.env, capture_output=True, text=True, timeout=60, check=False, cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            cwd=ROOT,
         )
 
     def new_key(self, tenant: str, scopes: str = "media:read,media:write,media:delete") -> str:
@@ -68,11 +73,19 @@ def _wait_for(pattern: str, lines: queue.Queue, seen: list[str], deadline: float
 @pytest.fixture(scope="session")
 def stack() -> Iterator[RunningStack]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_", "MEDIA_"))}
-    env.update(PYTHONUNBUFFERED="1", AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-               AWS_DEFAULT_REGION="us-east-1")
+    env.update(
+        PYTHONUNBUFFERED="1",
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "devstack", "--port", "0", "--aws-port", "0"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         start_new_session=True,
     )
     lines: queue.Queue = queue.Queue()
@@ -82,7 +95,9 @@ def stack() -> Iterator[RunningStack]:
         deadline = time.monotonic() + START_DEADLINE_S
         key = _wait_for(r"export MEDIALIB_KEY=(\S+)", lines, seen, deadline).group(1)
         api_url = _wait_for(r"API\s*:?\s*(http://127\.0\.0\.1:\d+)", lines, seen, deadline).group(1)
-        aws_url = _wait_for(r"(?:Emulator|AWS)\w*\s*:?\s*(http://127\.0\.0\.1:\d+)", lines, seen, deadline).group(1)
+        aws_url = _wait_for(
+            r"(?:Emulator|AWS)\w*\s*:?\s*(http://127\.0\.0\.1:\d+)", lines, seen, deadline
+        ).group(1)
         while requests.get(f"{api_url}/v1/openapi.json", timeout=5).status_code != 200:
             if time.monotonic() > deadline:
                 raise RuntimeError("the local gateway never answered")

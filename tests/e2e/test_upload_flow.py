@@ -45,8 +45,12 @@ def upload(presigned: dict, data: bytes, content_type="image/jpeg") -> requests.
 
 
 def confirm(stack, key, upload_id: str, **extra) -> requests.Response:
-    return requests.post(f"{stack.api_url}/v1/media/confirm", json={"upload_id": upload_id, **extra},
-                         headers=auth(key), timeout=30)
+    return requests.post(
+        f"{stack.api_url}/v1/media/confirm",
+        json={"upload_id": upload_id, **extra},
+        headers=auth(key),
+        timeout=30,
+    )
 
 
 def wait_until_settled(stack, key, media_id: str) -> dict:
@@ -59,8 +63,13 @@ def wait_until_settled(stack, key, media_id: str) -> dict:
 
 
 def storage(stack):
-    return boto3.client("s3", endpoint_url=stack.aws_url, region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    return boto3.client(
+        "s3",
+        endpoint_url=stack.aws_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 def bucket_keys(stack, prefix: str) -> list[str]:
@@ -92,7 +101,10 @@ def test_post_form_upload_is_processed_managed_and_deleted(stack):
     assert item["status"] == "ready", item["error"]
     assert (item["width"], item["height"], item["content_type"]) == (2400, 1600, "image/jpeg")
     assert [(v["name"], v["width"], v["height"]) for v in item["variants"]] == [
-        ("1200", 1200, 800), ("800", 800, 533), ("400", 400, 267), ("150", 150, 100)
+        ("1200", 1200, 800),
+        ("800", 800, 533),
+        ("400", 400, 267),
+        ("150", 150, 100),
     ]
     variant = requests.get(item["variants"][0]["url"], timeout=10)
     assert variant.status_code == 200 and variant.content[8:12] == b"WEBP"
@@ -104,11 +116,19 @@ def test_post_form_upload_is_processed_managed_and_deleted(stack):
 
     got = requests.get(f"{stack.api_url}/v1/media/{item['id']}", headers=auth(key), timeout=10)
     etag = got.headers["ETag"]
-    patched = requests.patch(f"{stack.api_url}/v1/media/{item['id']}", json={"filename": "beach.jpg"},
-                             headers={**auth(key), "If-Match": etag}, timeout=10)
+    patched = requests.patch(
+        f"{stack.api_url}/v1/media/{item['id']}",
+        json={"filename": "beach.jpg"},
+        headers={**auth(key), "If-Match": etag},
+        timeout=10,
+    )
     assert patched.status_code == 200 and patched.json()["data"]["filename"] == "beach.jpg"
-    stale = requests.patch(f"{stack.api_url}/v1/media/{item['id']}", json={"alt": "x"},
-                           headers={**auth(key), "If-Match": etag}, timeout=10)
+    stale = requests.patch(
+        f"{stack.api_url}/v1/media/{item['id']}",
+        json={"alt": "x"},
+        headers={**auth(key), "If-Match": etag},
+        timeout=10,
+    )
     assert stale.status_code == 412 and stale.headers["Content-Type"] == "application/problem+json"
 
     assert len(bucket_keys(stack, f"variants/demo/{item['id']}/")) == 4
@@ -124,7 +144,9 @@ def test_put_upload_is_processed(stack):
     item = uploaded(stack, stack.demo_key, photo(900, 1200), method="PUT")
     assert item["status"] == "ready"
     assert [(v["name"], v["width"], v["height"]) for v in item["variants"]] == [
-        ("800", 600, 800), ("400", 300, 400), ("150", 112, 150)
+        ("800", 600, 800),
+        ("400", 300, 400),
+        ("150", 112, 150),
     ]
 
 
@@ -169,13 +191,21 @@ def test_another_tenant_sees_nothing(stack):
 
 def test_scopes_and_keys(stack):
     reader = stack.new_key("scoped", scopes="media:read")
-    denied = requests.post(f"{stack.api_url}/v1/media/presign", headers=auth(reader), timeout=10,
-                           json={"filename": "a.jpg", "content_type": "image/jpeg", "size": 10})
+    denied = requests.post(
+        f"{stack.api_url}/v1/media/presign",
+        headers=auth(reader),
+        timeout=10,
+        json={"filename": "a.jpg", "content_type": "image/jpeg", "size": 10},
+    )
     assert denied.status_code == 403 and denied.json()["code"] == "forbidden"
     assert requests.get(f"{stack.api_url}/v1/media", headers=auth(reader), timeout=10).status_code == 200
 
-    for headers in ({}, {"Authorization": "Bearer nonsense"}, {"Authorization": f"Basic {reader}"},
-                    {"Authorization": f"Bearer {reader[:-2]}xx"}):
+    for headers in (
+        {},
+        {"Authorization": "Bearer nonsense"},
+        {"Authorization": f"Basic {reader}"},
+        {"Authorization": f"Bearer {reader[:-2]}xx"},
+    ):
         response = requests.get(f"{stack.api_url}/v1/media", headers=headers, timeout=10)
         assert response.status_code == 401, headers
         assert response.json()["code"] == "unauthorized" and response.headers["X-Request-Id"]
@@ -191,8 +221,18 @@ def test_bad_input_is_4xx_problem_json(stack):
     key = stack.demo_key
     cases = [
         ("post", "/v1/media/presign", {"json": {"filename": "a.jpg", "content_type": "image/jpeg"}}, 400),
-        ("post", "/v1/media/presign", {"data": "{oops", "headers": {"Content-Type": "application/json"}}, 400),
-        ("post", "/v1/media/presign", {"json": {"filename": "x", "content_type": "text/html", "size": 3}}, 415),
+        (
+            "post",
+            "/v1/media/presign",
+            {"data": "{oops", "headers": {"Content-Type": "application/json"}},
+            400,
+        ),
+        (
+            "post",
+            "/v1/media/presign",
+            {"json": {"filename": "x", "content_type": "text/html", "size": 3}},
+            415,
+        ),
         ("post", "/v1/media/confirm", {"json": {"upload_id": "not-an-id"}}, 400),
         ("get", "/v1/media", {"params": {"limit": "1000"}}, 400),
         ("get", "/v1/media", {"params": {"cursor": "edited"}}, 400),

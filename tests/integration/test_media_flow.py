@@ -7,14 +7,14 @@ import io
 import json
 
 import boto3
-import pytest
-from PIL import Image
-
 import docs_api
 import media_api
 import process
+import pytest
 import sweeper
 import uploads_api
+from PIL import Image
+
 from medialib.settings import get_settings
 from tests.support.aws import mocked_aws
 from tests.support.events import FakeLambdaContext, api_event, load_event, sqs_event_for
@@ -107,14 +107,23 @@ def test_presign_put_returns_headers_to_send():
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
-        ({"filename": "a.exe", "content_type": "application/x-msdownload", "size": 10}, 415,
-         "unsupported_media_type"),
-        ({"filename": "big.jpg", "content_type": "image/jpeg", "size": 26 * 1024 * 1024}, 413,
-         "payload_too_large"),
+        (
+            {"filename": "a.exe", "content_type": "application/x-msdownload", "size": 10},
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            {"filename": "big.jpg", "content_type": "image/jpeg", "size": 26 * 1024 * 1024},
+            413,
+            "payload_too_large",
+        ),
         ({"filename": "../etc/passwd", "content_type": "image/jpeg", "size": 10}, 400, "validation_error"),
         ({"filename": "a.jpg", "content_type": "image/jpeg", "size": 0}, 400, "validation_error"),
-        ({"filename": "a.jpg", "content_type": "image/jpeg", "size": 10, "colour": "red"}, 400,
-         "validation_error"),
+        (
+            {"filename": "a.jpg", "content_type": "image/jpeg", "size": 10, "colour": "red"},
+            400,
+            "validation_error",
+        ),
         ("{not json", 400, "validation_error"),
     ],
 )
@@ -134,7 +143,10 @@ def test_full_loop_produces_variants_placeholder_and_hash():
     assert item["content_type"] == "image/jpeg"
     assert item["alt"] == "A red mug"
     assert [(v["name"], v["width"], v["height"]) for v in item["variants"]] == [
-        ("1200", 1200, 750), ("800", 800, 500), ("400", 400, 250), ("150", 150, 94)
+        ("1200", 1200, 750),
+        ("800", 800, 500),
+        ("400", 400, 250),
+        ("150", 150, 94),
     ]
     assert item["placeholder"]["blurhash"]
     assert item["placeholder"]["dominant_color"].startswith("#")
@@ -202,8 +214,11 @@ def test_confirm_of_another_tenants_upload_is_404():
 
 
 def test_missing_scope_is_403():
-    event = api_event("presign-upload", body={"filename": "a.jpg", "content_type": "image/jpeg", "size": 5},
-                      scopes="media:read")
+    event = api_event(
+        "presign-upload",
+        body={"filename": "a.jpg", "content_type": "image/jpeg", "size": 5},
+        scopes="media:read",
+    )
     status, _, problem = call(uploads_api, event)
     assert (status, problem["code"]) == (403, "forbidden")
 
@@ -211,26 +226,48 @@ def test_missing_scope_is_403():
 def test_patch_with_if_match_and_version_conflict():
     item = uploaded_item()
     version = item["version"]
-    ok = call(media_api, api_event("patch-media", media_id=item["id"], body={"alt": "New alt", "caption": "Hi"},
-                                   headers={"If-Match": f'"{version}"'}))
+    ok = call(
+        media_api,
+        api_event(
+            "patch-media",
+            media_id=item["id"],
+            body={"alt": "New alt", "caption": "Hi"},
+            headers={"If-Match": f'"{version}"'},
+        ),
+    )
     assert ok[0] == 200 and ok[2]["data"]["alt"] == "New alt" and ok[2]["data"]["version"] == version + 1
-    stale = call(media_api, api_event("patch-media", media_id=item["id"], body={"alt": "Other"},
-                                      headers={"If-Match": f'"{version}"'}))
+    stale = call(
+        media_api,
+        api_event(
+            "patch-media", media_id=item["id"], body={"alt": "Other"}, headers={"If-Match": f'"{version}"'}
+        ),
+    )
     assert (stale[0], stale[2]["code"]) == (412, "precondition_failed")
-    cleared = call(media_api, api_event("patch-media", media_id=item["id"], body={"alt": None},
-                                        headers={"If-Match": "*"}))
+    cleared = call(
+        media_api,
+        api_event("patch-media", media_id=item["id"], body={"alt": None}, headers={"If-Match": "*"}),
+    )
     assert cleared[0] == 200 and cleared[2]["data"]["alt"] is None and cleared[2]["data"]["caption"] == "Hi"
 
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"unknown": 1}, {"filename": "a/b.jpg"}, {"filename": None}, {"alt": "x" * 501},
-     {"focal_point": {"x": 101, "y": 5}}, {"folder": "/a/../b"}, "[]"],
+    [
+        {},
+        {"unknown": 1},
+        {"filename": "a/b.jpg"},
+        {"filename": None},
+        {"alt": "x" * 501},
+        {"focal_point": {"x": 101, "y": 5}},
+        {"folder": "/a/../b"},
+        "[]",
+    ],
 )
 def test_patch_rejects_bad_bodies_and_changes_nothing(body):
     item = uploaded_item()
-    status, _, problem = call(media_api, api_event("patch-media", media_id=item["id"], body=body,
-                                                   headers={"If-Match": "*"}))
+    status, _, problem = call(
+        media_api, api_event("patch-media", media_id=item["id"], body=body, headers={"If-Match": "*"})
+    )
     assert (status, problem["code"]) == (400, "validation_error")
     _, _, after = call(media_api, api_event("get-media", media_id=item["id"]))
     assert after["data"]["version"] == item["version"]
@@ -251,8 +288,9 @@ def test_delete_removes_original_and_variants_and_totals():
 
 def test_delete_with_stale_if_match_is_412_and_keeps_everything():
     item = uploaded_item()
-    status, _, problem = call(media_api, api_event("delete-media", media_id=item["id"],
-                                                   headers={"If-Match": '"999"'}))
+    status, _, problem = call(
+        media_api, api_event("delete-media", media_id=item["id"], headers={"If-Match": '"999"'})
+    )
     assert (status, problem["code"]) == (412, "precondition_failed")
     assert call(media_api, api_event("get-media", media_id=item["id"]))[0] == 200
 
@@ -337,8 +375,17 @@ def test_list_filters_and_totals():
 
 @pytest.mark.parametrize(
     "query",
-    [{"limit": "0"}, {"limit": "101"}, {"offset": "-1"}, {"sort": "colour"}, {"order": "up"},
-     {"kind": "audio"}, {"status": "pending"}, {"cursor": "garbage"}, {"folder": "/a/../b"}],
+    [
+        {"limit": "0"},
+        {"limit": "101"},
+        {"offset": "-1"},
+        {"sort": "colour"},
+        {"order": "up"},
+        {"kind": "audio"},
+        {"status": "pending"},
+        {"cursor": "garbage"},
+        {"folder": "/a/../b"},
+    ],
 )
 def test_list_rejects_bad_query(query):
     status, _, problem = call(media_api, api_event("list-media", query=query))

@@ -1,17 +1,30 @@
-"""What every pynamodb model here shares: the region and a connection for transactions."""
+"""What every pynamodb model here shares: the region and a connection for transactions.
+
+The endpoint is left to botocore, which honours ``AWS_ENDPOINT_URL_DYNAMODB`` /
+``AWS_ENDPOINT_URL`` (the local stack) or picks the real regional endpoint.
+"""
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
 import botocore.session
 from pynamodb.connection import Connection
 
+DEFAULT_REGION = "us-east-1"
+
 
 @lru_cache(maxsize=1)
 def aws_region() -> str:
-    # botocore reads AWS_REGION / AWS_DEFAULT_REGION / the config file, as every AWS tool does.
-    return botocore.session.get_session().get_config_variable("region") or "us-east-1"
+    """The region the standard AWS configuration names, else us-east-1.
+
+    botocore resolves ``AWS_DEFAULT_REGION`` and the profile's region but ignores
+    ``AWS_REGION``, which Lambda and the other SDKs honour; that one is the fallback (AWS
+    configuration, not an application setting, so it is read here rather than in settings).
+    """
+    region = botocore.session.get_session().get_config_variable("region")
+    return region or os.environ.get("AWS_REGION") or DEFAULT_REGION
 
 
 @lru_cache(maxsize=1)

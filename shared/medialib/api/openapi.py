@@ -29,7 +29,7 @@ def configure_docs(app: APIGatewayRestResolver) -> None:
     app.enable_swagger(path="/v1/docs", **spec)
 
     @app.get("/v1/openapi.json", include_in_schema=False)
-    def openapi_document():  # noqa: ANN202 - untyped on purpose: not part of the schema
+    def openapi_document():
         return Response(
             status_code=200,
             content_type="application/json",
