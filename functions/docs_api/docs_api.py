@@ -4,12 +4,12 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from medialib.api.app import build_resolver, respond
 from medialib.api.openapi import configure_docs
-from medialib.api.routes import media, uploads
+from medialib.api.routes import entities, folders, media, public, tags, uploads
 from medialib.observability import logger, tracer
 
 # The document describes every route, so this function includes them all; API Gateway only
 # ever sends it the two documentation paths.
-app = build_resolver(media.router, uploads.router)
+app = build_resolver(media.router, uploads.router, tags.router, folders.router, entities.router, public.router)
 configure_docs(app)
 
 

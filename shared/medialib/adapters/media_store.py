@@ -1,15 +1,16 @@
-"""Persistence of media items and their totals in the media table (pynamodb).
+"""Persistence of media items in the media table (pynamodb): the items, their totals and the
+index rows derived from them.
 
 Speaks domain types and domain errors only; the records below never leave this module.
-Every state change is one conditional transaction that also moves the totals, so a total is
-never a scan and never drifts from the items.
+Every state change is one conditional transaction that writes the item, moves its totals and
+adds or removes its index rows (tags, unused, search words, hash, name+size), so a total is
+never a scan and an index never drifts from the items.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from pynamodb.attributes import (
     ListAttribute,
@@ -17,25 +18,26 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
 )
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from medialib.adapters.dynamo import aws_region, transaction_connection
-from medialib.domain.errors import AlreadyExists, NotFound, VersionConflict
+from medialib.domain.errors import AlreadyExists, NotFound, Unavailable, VersionConflict
 from medialib.domain.media import Media, counter_deltas
+from medialib.domain.search import indexed_words
 from medialib.settings import get_settings
 
 _SETTINGS = get_settings()
 _FILTER_ATTRIBUTES = ["kind", "status", "folder"]
 
 
-def _tenant_pk(tenant_id: str) -> str:
+def tenant_pk(tenant_id: str) -> str:
     return f"T#{tenant_id}"
 
 
-def _media_sk(media_id: str) -> str:
+def media_sk(media_id: str) -> str:
     return f"M#{media_id}"
 
 
@@ -104,6 +106,17 @@ class CounterRecord(_Table):
     n = NumberAttribute(default=0)
 
 
+class IndexRow(_Table):
+    """A row that finds an item by tag, unused, search word, hash or name+size."""
+
+    media_id = UnicodeAttribute()
+
+
+class FolderRecord(_Table):
+    created_at = UnicodeAttribute()
+    children = NumberAttribute(default=0)  # direct subfolders: a folder with children stays
+
+
 class PurgeRecord(_Table):
     """Storage keys still to delete for an item that is gone (the outbox of a delete)."""
 
@@ -116,8 +129,8 @@ class PurgeRecord(_Table):
 def _to_record(media: Media) -> MediaRecord:
     tenant = media.tenant_id
     record = MediaRecord(
-        _tenant_pk(tenant),
-        _media_sk(media.id),
+        tenant_pk(tenant),
+        media_sk(media.id),
         document=media.model_dump(mode="json", exclude_none=True),
         kind=media.kind,
         status=media.status,
@@ -125,7 +138,7 @@ def _to_record(media: Media) -> MediaRecord:
         version=media.version,
     )
     if media.listed:
-        record.list_pk = _tenant_pk(tenant)
+        record.list_pk = tenant_pk(tenant)
         record.created_key = media.id
         record.filename_key = f"{media.filename.casefold()}#{media.id}"
         record.size_key = f"{media.size or 0:015d}#{media.id}"
@@ -139,79 +152,180 @@ def _to_record(media: Media) -> MediaRecord:
     return record
 
 
-def _from_record(record: MediaRecord) -> Media:
+def from_record(record: MediaRecord) -> Media:
     return Media.model_validate(record.document.as_dict())
 
 
-def _counter_updates(tx: TransactWrite, tenant_id: str, deltas: dict[str, int]) -> None:
-    for dim, delta in sorted(deltas.items()):
-        counter = CounterRecord(_tenant_pk(tenant_id), f"COUNT#{dim}")
-        tx.update(counter, actions=[CounterRecord.n.add(delta)])
+def index_rows(media: Media | None) -> set[tuple[str, str]]:
+    """The (pk, sk) index rows a listed item owns; pending uploads own none."""
+    if media is None or not media.listed:
+        return set()
+    prefix, sk = f"T#{media.tenant_id}#", media_sk(media.id)
+    rows = {(f"{prefix}tag#{tag_id}", sk) for tag_id in media.tag_ids}
+    rows.add((f"{prefix}name#{media.filename.casefold()}#{media.size or 0}", sk))
+    if not media.used_by:
+        rows.add((f"{prefix}unused", sk))
+    if media.sha256:
+        rows.add((f"{prefix}sha#{media.sha256}", sk))
+    for word in indexed_words(media.filename, media.title, media.alt, media.caption):
+        rows.add((f"{prefix}word#{word[0]}", f"{word}#{media.id}"))
+    return rows
 
 
-def _raise_conflict(error: TransactWriteError, tenant_id: str, media_id: str) -> None:
-    reasons = error.cancellation_reasons or []
-    if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
-        if get(tenant_id, media_id) is None:
+def _stage(tx: TransactWrite, changes: list[tuple[Media | None, Media | None]]) -> None:
+    """Add to ``tx`` the totals and index rows that move with ``changes``. Totals are summed
+    first: a transaction may touch each counter only once."""
+    totals: dict[tuple[str, str], int] = {}
+    for before, after in changes:
+        media = after or before
+        assert media is not None
+        for dim, delta in counter_deltas(before, after).items():
+            key = (tenant_pk(media.tenant_id), f"COUNT#{dim}")
+            totals[key] = totals.get(key, 0) + delta
+        old, new = index_rows(before), index_rows(after)
+        for pk, sk in sorted(new - old):
+            tx.save(IndexRow(pk, sk, media_id=media.id))
+        for pk, sk in sorted(old - new):
+            tx.delete(IndexRow(pk, sk))
+    for (pk, sk), delta in sorted(totals.items()):
+        if delta:
+            tx.update(CounterRecord(pk, sk), actions=[CounterRecord.n.add(delta)])
+
+
+def _explain(
+    error: TransactWriteError, changes: list[tuple[Media, Media | None]], folder: str | None
+) -> None:
+    """Turn a cancelled transaction into the domain error that explains it, by looking again
+    (DynamoDB reports reasons in its own order of operations, not ours)."""
+    codes = {reason.code for reason in (error.cancellation_reasons or []) if reason is not None}
+    if "ConditionalCheckFailed" not in codes:
+        if "TransactionConflict" in codes:
+            raise VersionConflict("A concurrent change touched the same items; retry") from error
+        raise Unavailable("The database did not accept the change; retry") from error
+    tenant_id = changes[0][0].tenant_id if changes else None
+    if tenant_id and folder not in (None, "/") and not folder_exists(tenant_id, folder):
+        raise NotFound("The folder does not exist", errors=[{"field": "folder", "message": "no such folder"}])
+    for before, _ in changes:
+        current = get(before.tenant_id, before.id)
+        if current is None:
             raise NotFound("Media not found") from error
-        raise VersionConflict("The item changed meanwhile; read it again and retry") from error
-    raise error
+        if current.version != before.version:
+            raise VersionConflict("The item changed meanwhile; read it again and retry") from error
+    raise VersionConflict("A related record changed meanwhile; retry") from error
 
 
 def get(tenant_id: str, media_id: str) -> Media | None:
     try:
-        return _from_record(MediaRecord.get(_tenant_pk(tenant_id), _media_sk(media_id), consistent_read=True))
+        return from_record(MediaRecord.get(tenant_pk(tenant_id), media_sk(media_id), consistent_read=True))
     except DoesNotExist:
         return None
 
 
-def create(media: Media) -> None:
-    """Create a new item; totals move only if it is created already listed."""
-    deltas = counter_deltas(None, media)
-    record = _to_record(media)
-    if not deltas:
-        try:
-            record.save(condition=MediaRecord.pk.does_not_exist())
-        except PutError as error:
+def create(media: Media, *, folder_must_exist: str | None = None) -> None:
+    """Create a new item (with its totals and index rows if it is created already listed)."""
+    try:
+        with TransactWrite(connection=transaction_connection()) as tx:
+            tx.save(_to_record(media), condition=MediaRecord.pk.does_not_exist())
+            _require_folder(tx, media.tenant_id, folder_must_exist)
+            _stage(tx, [(None, media)])
+    except TransactWriteError as error:
+        if get(media.tenant_id, media.id) is not None:
             raise AlreadyExists("Media already exists") from error
-        return
-    try:
-        with TransactWrite(connection=transaction_connection()) as tx:
-            tx.save(record, condition=MediaRecord.pk.does_not_exist())
-            _counter_updates(tx, media.tenant_id, deltas)
-    except TransactWriteError as error:
-        raise AlreadyExists("Media already exists") from error
+        _explain(error, [], folder_must_exist)
+        raise
 
 
-def replace(before: Media, after: Media) -> Media:
+def replace(before: Media, after: Media, *, folder_must_exist: str | None = None) -> Media:
     """Write ``after`` if the stored item is still at ``before.version``; bumps the version."""
-    stored = after.model_copy(update={"version": before.version + 1})
+    return replace_many([(before, after)], folder_must_exist=folder_must_exist)[0]
+
+
+def replace_many(
+    changes: list[tuple[Media, Media | None]],
+    *,
+    folder_must_exist: str | None = None,
+    extra: Callable[[TransactWrite], None] | None = None,
+) -> list[Media]:
+    """Apply several item changes (None deletes) atomically, each conditional on the version
+    it was read at; ``extra`` adds other writes (entity records, purge records) to the same
+    transaction. Returns the stored items (deleted ones omitted)."""
+    stored: list[Media] = []
     try:
         with TransactWrite(connection=transaction_connection()) as tx:
-            tx.save(_to_record(stored), condition=MediaRecord.version == before.version)
-            _counter_updates(tx, before.tenant_id, counter_deltas(before, stored))
+            staged: list[tuple[Media | None, Media | None]] = []
+            for before, after in changes:
+                condition = MediaRecord.version == before.version
+                if after is None:
+                    tx.delete(
+                        MediaRecord(tenant_pk(before.tenant_id), media_sk(before.id)), condition=condition
+                    )
+                else:
+                    after = after.model_copy(update={"version": before.version + 1})
+                    tx.save(_to_record(after), condition=condition)
+                    stored.append(after)
+                staged.append((before, after))
+            _stage(tx, staged)
+            if changes:
+                _require_folder(tx, changes[0][0].tenant_id, folder_must_exist)
+            if extra is not None:
+                extra(tx)
     except TransactWriteError as error:
-        _raise_conflict(error, before.tenant_id, before.id)
+        _explain(error, changes, folder_must_exist)
     return stored
 
 
-def delete(media: Media, *, purge_keys: list[str], purge_prefixes: list[str], now: str) -> None:
+def delete(
+    media: Media,
+    *,
+    purge_keys: list[str],
+    purge_prefixes: list[str],
+    now: str,
+    extra: Callable[[TransactWrite], None] | None = None,
+) -> None:
     """Remove the item and record what storage still holds for it, in one transaction."""
-    pk = _tenant_pk(media.tenant_id)
     purge = PurgeRecord(
-        pk, f"PURGE#{media.id}", keys=purge_keys, prefixes=purge_prefixes, chore="purge", chore_due=now
+        tenant_pk(media.tenant_id),
+        f"PURGE#{media.id}",
+        keys=purge_keys,
+        prefixes=purge_prefixes,
+        chore="purge",
+        chore_due=now,
     )
+
+    def with_purge(tx: TransactWrite) -> None:
+        tx.save(purge)
+        if extra is not None:
+            extra(tx)
+
+    replace_many([(media, None)], extra=with_purge)
+
+
+# Folders are records of the catalogue store; an item may only enter a folder that exists.
+FOLDER_SK_PREFIX = "F#"
+
+
+def _require_folder(tx: TransactWrite, tenant_id: str, folder: str | None) -> None:
+    if folder is not None and folder != "/":
+        tx.condition_check(
+            FolderRecord,
+            tenant_pk(tenant_id),
+            f"{FOLDER_SK_PREFIX}{folder}",
+            condition=FolderRecord.pk.exists(),
+        )
+
+
+def folder_exists(tenant_id: str, folder: str) -> bool:
+    if folder == "/":
+        return True
     try:
-        with TransactWrite(connection=transaction_connection()) as tx:
-            tx.delete(MediaRecord(pk, _media_sk(media.id)), condition=MediaRecord.version == media.version)
-            tx.save(purge)
-            _counter_updates(tx, media.tenant_id, counter_deltas(media, None))
-    except TransactWriteError as error:
-        _raise_conflict(error, media.tenant_id, media.id)
+        FolderRecord.get(tenant_pk(tenant_id), f"{FOLDER_SK_PREFIX}{folder}", consistent_read=True)
+    except DoesNotExist:
+        return False
+    return True
 
 
 def purge_done(tenant_id: str, media_id: str) -> None:
-    PurgeRecord(_tenant_pk(tenant_id), f"PURGE#{media_id}").delete()
+    PurgeRecord(tenant_pk(tenant_id), f"PURGE#{media_id}").delete()
 
 
 @dataclass(frozen=True)
@@ -239,91 +353,6 @@ def stale_items(status: str, due_before: str, limit: int = 100) -> Iterator[tupl
 
 def count(tenant_id: str, dimension: str) -> int:
     try:
-        return int(CounterRecord.get(_tenant_pk(tenant_id), f"COUNT#{dimension}", consistent_read=True).n)
+        return int(CounterRecord.get(tenant_pk(tenant_id), f"COUNT#{dimension}", consistent_read=True).n)
     except DoesNotExist:
         return 0
-
-
-# ---------------------------------------------------------------- listing
-
-SORT_INDEXES = {"created_at": "by_created", "filename": "by_filename", "size": "by_size"}
-
-
-@dataclass(frozen=True)
-class ListQuery:
-    tenant_id: str
-    sort: str = "created_at"
-    descending: bool = True
-    kind: str | None = None
-    status: str | None = None
-    folder: str | None = None
-
-
-@dataclass
-class KeyPage:
-    media_ids: list[str]
-    next_start: dict[str, Any] | None  # the LastEvaluatedKey to resume after this page
-    scanned: int
-
-
-def _plan(query: ListQuery) -> tuple[GlobalSecondaryIndex, str, list[str]]:
-    """Pick the index that serves the sort, or a filter's index for the default sort; the
-    remaining filters are tested on the projected attributes."""
-    tenant = query.tenant_id
-    filters = [name for name in ("folder", "kind", "status") if getattr(query, name) is not None]
-    if query.sort == "created_at" and filters:
-        first = filters[0]
-        index = getattr(MediaRecord, f"by_{first}")
-        return index, f"{tenant}#{first}#{getattr(query, first)}", filters[1:]
-    return getattr(MediaRecord, SORT_INDEXES[query.sort]), _tenant_pk(tenant), filters
-
-
-def list_keys(query: ListQuery, *, skip: int, take: int, start: dict[str, Any] | None) -> KeyPage:
-    """Read ``skip + take + 1`` matching index keys at most, starting after ``start``."""
-    index, hash_value, filter_names = _plan(query)
-    condition = None
-    for name in filter_names:
-        term = getattr(MediaRecord, name) == getattr(query, name)
-        condition = term if condition is None else condition & term
-    wanted = skip + take + 1
-    results = index.query(
-        hash_value,
-        filter_condition=condition,
-        scan_index_forward=not query.descending,
-        limit=wanted,
-        page_size=wanted,
-        last_evaluated_key=start,
-    )
-    ids: list[str] = []
-    next_start = None
-    has_more = False
-    for position, key in enumerate(results):
-        if position < skip:
-            continue
-        if len(ids) == take:
-            has_more = True
-            break
-        ids.append(key.sk[2:])
-        if len(ids) == take:
-            next_start = results.last_evaluated_key
-    return KeyPage(ids, next_start if has_more else None, results.page_iter.total_scanned_count)
-
-
-def batch_get(tenant_id: str, media_ids: list[str]) -> list[Media]:
-    """The items for ``media_ids`` in that order (items deleted meanwhile are dropped)."""
-    pk = _tenant_pk(tenant_id)
-    found = {
-        record.sk[2:]: _from_record(record)
-        for record in MediaRecord.batch_get([(pk, _media_sk(i)) for i in media_ids], consistent_read=True)
-    }
-    return [found[i] for i in media_ids if i in found]
-
-
-def count_matching(query: ListQuery) -> int:
-    """Count for filter combinations no single total covers (cost: the first filter's items)."""
-    index, hash_value, filter_names = _plan(query)
-    condition = None
-    for name in filter_names:
-        term = getattr(MediaRecord, name) == getattr(query, name)
-        condition = term if condition is None else condition & term
-    return index.count(hash_value, filter_condition=condition)

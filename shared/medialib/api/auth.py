@@ -33,3 +33,10 @@ def require_scope(principal: Principal, scope: str) -> None:
     """Forbidden unless the key carries ``scope``."""
     if not principal.allows(scope):
         raise Forbidden(f"This key lacks the {scope} scope")
+
+
+def tenant_for(event: dict[str, Any], scope: str) -> str:
+    """The caller's tenant, once its key is known to carry ``scope``."""
+    principal = principal_from_event(event)
+    require_scope(principal, scope)
+    return principal.tenant_id

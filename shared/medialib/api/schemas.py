@@ -3,6 +3,8 @@ from domain items to them (storage keys become delivery URLs here and nowhere el
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from medialib.domain.media import FocalPoint, Media, MediaError, Placeholder
@@ -100,8 +102,112 @@ def _url(base_url: str, key: str) -> str:
     return f"{base_url.rstrip('/')}/{key}"
 
 
-def media_item(media: Media, base_url: str) -> MediaItem:
-    ready = media.status == "ready"
+class PublicMediaItem(BaseModel):
+    """The fields public read shows."""
+
+    id: str
+    kind: str
+    filename: str
+    content_type: str
+    width: int | None
+    height: int | None
+    alt: str | None
+    url: str | None
+    variants: list[VariantOut]
+    focal_point: FocalPoint | None
+    placeholder: Placeholder | None
+
+
+class PublicPagination(BaseModel):
+    limit: int
+    offset: int
+    total: int
+
+
+class PublicMediaList(BaseModel):
+    data: list[PublicMediaItem]
+    pagination: PublicPagination
+
+
+class PublicMediaEnvelope(BaseModel):
+    data: PublicMediaItem
+
+
+class TagOut(BaseModel):
+    id: str
+    slug: str
+    name: str
+    color: str | None
+    order: int
+    created_at: str
+
+
+class TagEnvelope(BaseModel):
+    data: TagOut
+
+
+class TagList(BaseModel):
+    data: list[TagOut]
+
+
+class Folders(BaseModel):
+    folders: list[str]
+
+
+class FoldersEnvelope(BaseModel):
+    data: Folders
+
+
+class FolderOut(BaseModel):
+    path: str
+
+
+class FolderEnvelope(BaseModel):
+    data: FolderOut
+
+
+class EntityMedia(BaseModel):
+    data: list[MediaItem]
+    media_ids: list[str]
+
+
+class ExistingMedia(BaseModel):
+    id: str
+    url: str | None
+    created_at: str
+
+
+class DuplicateMatch(BaseModel):
+    filename: str
+    size: int
+    sha256: str | None
+    existing: list[ExistingMedia]
+
+
+class Duplicates(BaseModel):
+    duplicates: list[DuplicateMatch]
+
+
+class DuplicatesEnvelope(BaseModel):
+    data: Duplicates
+
+
+def tag_out(tag: Any) -> TagOut:
+    return TagOut(
+        id=tag.id, slug=tag.slug, name=tag.name, color=tag.color, order=tag.order, created_at=tag.created_at
+    )
+
+
+def original_url(media: Media, base_url: str) -> str | None:
+    return _url(base_url, media.original_key) if media.status == "ready" else None
+
+
+def public_media_item(media: Media, base_url: str) -> PublicMediaItem:
+    full = media_item(media, base_url, {})
+    return PublicMediaItem(**full.model_dump(include=set(PublicMediaItem.model_fields)))
+
+
+def media_item(media: Media, base_url: str, tag_slugs: dict[str, str]) -> MediaItem:
     return MediaItem(
         id=media.id,
         kind=media.kind,
@@ -116,9 +222,9 @@ def media_item(media: Media, base_url: str) -> MediaItem:
         title=media.title,
         caption=media.caption,
         folder=media.folder,
-        tags=media.tags,
+        tags=[tag_slugs[tag_id] for tag_id in media.tag_ids if tag_id in tag_slugs],
         focal_point=media.focal_point,
-        url=_url(base_url, media.original_key) if ready else None,
+        url=original_url(media, base_url),
         variants=[
             VariantOut(
                 name=v.name, width=v.width, height=v.height, format=v.format, url=_url(base_url, v.key)
@@ -127,7 +233,7 @@ def media_item(media: Media, base_url: str) -> MediaItem:
         ],
         placeholder=media.placeholder,
         sha256=media.sha256,
-        used_by=[],
+        used_by=[EntityRef(type=ref.type, id=ref.id) for ref in media.used_by],
         error=media.error,
         version=media.version,
         created_at=media.created_at,

@@ -54,6 +54,14 @@ class InUse(Conflict):
     code = "in_use"
 
 
+class FolderNotEmpty(Conflict):
+    code = "folder_not_empty"
+
+
+class Duplicate(Conflict):
+    code = "duplicate"
+
+
 class PreconditionFailed(MediaLibError):
     status, code, title = 412, "precondition_failed", "Precondition Failed"
 

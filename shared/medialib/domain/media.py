@@ -89,6 +89,13 @@ class Placeholder(BaseModel):
     dominant_color: str | None = None
 
 
+class EntityRef(BaseModel):
+    """An entity (product, post, page …) that uses a media item."""
+
+    type: str
+    id: str
+
+
 class MediaError(BaseModel):
     code: str
     message: str
@@ -111,7 +118,8 @@ class Media(BaseModel):
     title: str | None = None
     caption: str | None = None
     folder: str = "/"
-    tags: list[str] = Field(default_factory=list)
+    tag_ids: list[str] = Field(default_factory=list)
+    used_by: list[EntityRef] = Field(default_factory=list)
     focal_point: FocalPoint | None = None
     original_key: str
     variants: list[Variant] = Field(default_factory=list)
@@ -126,6 +134,7 @@ class Media(BaseModel):
     max_size: int
     upload_expires_at: str | None = None
     confirmed_at: str | None = None
+    on_duplicate: Literal["allow", "reject", "return_existing"] = "allow"
     # processing bookkeeping: which stored object the results describe
     source_etag: str | None = None
     source_sequencer: str | None = None
@@ -139,7 +148,11 @@ def counter_dimensions(media: Media | None) -> set[str]:
     """The totals a listed item contributes to; pending uploads count nowhere."""
     if media is None or not media.listed:
         return set()
-    return {"all", f"kind#{media.kind}", f"status#{media.status}", f"folder#{media.folder}"}
+    dims = {"all", f"kind#{media.kind}", f"status#{media.status}", f"folder#{media.folder}"}
+    dims.update(f"tag#{tag_id}" for tag_id in media.tag_ids)
+    if not media.used_by:
+        dims.add("unused")
+    return dims
 
 
 def counter_deltas(before: Media | None, after: Media | None) -> dict[str, int]:

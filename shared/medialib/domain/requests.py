@@ -61,3 +61,60 @@ class MediaPatch(_Strict):
 
     def changes(self) -> dict:
         return self.model_dump(exclude_unset=True)
+
+
+class FileFingerprint(_Strict):
+    filename: Filename
+    size: int = Field(ge=0)
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$", to_lower=True)] | None = None
+
+
+class DuplicateCheckRequest(_Strict):
+    files: list[FileFingerprint] = Field(min_length=1, max_length=100)
+
+
+TagName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Color = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$", to_lower=True)]
+TagId = Annotated[str, StringConstraints(pattern=r"^tag_[0-9A-Za-z]{16,32}$")]
+
+
+class TagCreate(_Strict):
+    name: TagName
+    color: Color | None = None
+
+
+class TagPatch(_Strict):
+    name: TagName | None = None
+    color: Color | None = None
+    order: int | None = Field(default=None, ge=0, le=10_000)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> TagPatch:
+        if not self.model_fields_set:
+            raise ValueError("the body must change at least one field")
+        return self
+
+
+class ItemTagAdd(_Strict):
+    tag_id: TagId | None = None
+    slug: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,64}$")] | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ItemTagAdd:
+        if (self.tag_id is None) == (self.slug is None):
+            raise ValueError("give exactly one of tag_id or slug")
+        return self
+
+
+class ItemTagsReplace(_Strict):
+    tag_ids: list[TagId] = Field(max_length=10)
+
+
+class FolderCreate(_Strict):
+    path: FolderPath
+
+
+class EntityMediaSet(_Strict):
+    media_ids: list[Annotated[str, StringConstraints(pattern=MEDIA_ID_PATTERN.pattern)]] = Field(
+        max_length=40
+    )

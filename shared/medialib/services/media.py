@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from medialib.adapters import media_store, object_storage
+from medialib.adapters import catalogue_store, media_listing, media_store, object_storage
 from medialib.domain.cursors import decode_cursor, encode_cursor
-from medialib.domain.errors import NotFound, PreconditionFailed
+from medialib.domain.errors import InUse, NotFound, PreconditionFailed, ValidationFailed
 from medialib.domain.media import Media, utc_now, variants_prefix
+from medialib.domain.search import query_words
 from medialib.observability import logger, metrics
+from medialib.services import references
 from medialib.settings import get_settings
 
 
@@ -21,6 +23,9 @@ class ListParams:
     kind: str | None = None
     status: str | None = None
     folder: str | None = None
+    tag: str | None = None  # comma-separated slugs, all must match
+    query: str | None = None
+    unused: bool = False
     sort: str = "created_at"
     order: str = "desc"
 
@@ -32,50 +37,76 @@ class MediaPage:
     offset: int
     total: int
     next_cursor: str | None
+    reads: int = 0
 
 
 def _cursor_scope(tenant_id: str, params: ListParams) -> str:
-    return "|".join(
-        [tenant_id, params.sort, params.order, params.kind or "", params.status or "", params.folder or ""]
-    )
+    parts = [
+        tenant_id,
+        params.sort,
+        params.order,
+        params.kind,
+        params.status,
+        params.folder,
+        params.tag,
+        params.query,
+        str(params.unused),
+    ]
+    return "|".join(part or "" for part in parts)
 
 
-def _total(query: media_store.ListQuery) -> int:
-    filters = [(name, getattr(query, name)) for name in ("kind", "status", "folder")]
-    given = [(name, value) for name, value in filters if value is not None]
-    if not given:
-        return media_store.count(query.tenant_id, "all")
-    if len(given) == 1:
-        name, value = given[0]
-        return media_store.count(query.tenant_id, f"{name}#{value}")
-    return media_store.count_matching(query)
-
-
-def list_media(tenant_id: str, params: ListParams) -> MediaPage:
-    settings = get_settings()
-    query = media_store.ListQuery(
+def _list_query(tenant_id: str, params: ListParams) -> media_listing.ListQuery | None:
+    """The storage query for ``params``; None when it cannot match anything (an unknown tag)."""
+    tag_ids: list[str] = []
+    for slug in dict.fromkeys(filter(None, (params.tag or "").split(","))):
+        tag_id = catalogue_store.tag_id_for_slug(tenant_id, slug)
+        if tag_id is None:
+            return None
+        tag_ids.append(tag_id)
+    try:
+        words = tuple(query_words(params.query)) if params.query is not None else ()
+    except ValueError as error:
+        raise ValidationFailed(
+            "The search query is not valid", errors=[{"field": "query", "message": str(error)}]
+        ) from None
+    return media_listing.ListQuery(
         tenant_id=tenant_id,
         sort=params.sort,
         descending=params.order == "desc",
         kind=params.kind,
         status=params.status,
         folder=params.folder,
+        tag_ids=tuple(tag_ids),
+        unused=params.unused,
+        words=words,
     )
+
+
+def _total(query: media_listing.ListQuery) -> int:
+    single = [
+        f"{name}#{value}"
+        for name, value in (("kind", query.kind), ("status", query.status), ("folder", query.folder))
+        if value is not None
+    ]
+    single += [f"tag#{tag_id}" for tag_id in query.tag_ids] + (["unused"] if query.unused else [])
+    if not single:
+        return media_store.count(query.tenant_id, "all")
+    if len(single) == 1:
+        return media_store.count(query.tenant_id, single[0])
+    return media_listing.count_matching(query)
+
+
+def list_media(tenant_id: str, params: ListParams) -> MediaPage:
+    key = get_settings().cursor_signing_key
+    query = _list_query(tenant_id, params)
     scope = _cursor_scope(tenant_id, params)
-    start = None
-    if params.cursor:
-        start = decode_cursor(params.cursor, scope=scope, key=settings.cursor_signing_key)["k"]
-    page = media_store.list_keys(query, skip=params.offset, take=params.limit, start=start)
-    next_cursor = None
-    if page.next_start is not None:
-        next_cursor = encode_cursor({"k": page.next_start}, scope=scope, key=settings.cursor_signing_key)
-    return MediaPage(
-        items=media_store.batch_get(tenant_id, page.media_ids),
-        limit=params.limit,
-        offset=params.offset,
-        total=_total(query),
-        next_cursor=next_cursor,
-    )
+    resume = decode_cursor(params.cursor, scope=scope, key=key) if params.cursor else None
+    if query is None:
+        return MediaPage([], params.limit, params.offset, 0, None)
+    page = media_listing.list_page(query, skip=params.offset, take=params.limit, resume=resume)
+    next_cursor = encode_cursor(page.resume, scope=scope, key=key) if page.resume else None
+    total = page.total if page.total is not None else _total(query)
+    return MediaPage(page.items, params.limit, params.offset, total, next_cursor, page.reads)
 
 
 def get_media(tenant_id: str, media_id: str) -> Media:
@@ -99,12 +130,28 @@ def update_media(tenant_id: str, media_id: str, changes: dict[str, Any], if_matc
     media = get_media(tenant_id, media_id)
     check_version(media, if_match)
     updated = media.model_copy(update={**changes, "updated_at": utc_now()})
-    return media_store.replace(media, Media.model_validate(updated.model_dump()))
+    folder = changes.get("folder")
+    return media_store.replace(media, Media.model_validate(updated.model_dump()), folder_must_exist=folder)
 
 
-def delete_media(tenant_id: str, media_id: str, if_match: str | None) -> None:
+def delete_media(tenant_id: str, media_id: str, if_match: str | None, *, force: bool = False) -> None:
+    """Delete an item and its files. An item in use is a 409 ``in_use`` unless ``force``,
+    which detaches it from every entity first."""
     media = get_media(tenant_id, media_id)
     check_version(media, if_match)
+    if media.used_by:
+        if not force:
+            raise InUse(
+                "The media is attached to entities; detach it or pass force=true",
+                used_by=[ref.model_dump() for ref in media.used_by],
+            )
+        media = references.detach_everywhere(media)
+    remove_media(media)
+
+
+def remove_media(media: Media) -> None:
+    """Remove a (detached) item: its record, totals and index rows at once, then its files."""
+    tenant_id, media_id = media.tenant_id, media.id
     keys = [media.original_key]
     prefixes = [variants_prefix(tenant_id, media_id)]
     media_store.delete(media, purge_keys=keys, purge_prefixes=prefixes, now=utc_now())

@@ -12,6 +12,7 @@ from typing import Any
 
 from medialib.adapters import media_store, object_storage
 from medialib.domain.errors import (
+    Duplicate,
     NotFound,
     PayloadTooLarge,
     UnsupportedMediaType,
@@ -29,6 +30,8 @@ from medialib.domain.media import (
 from medialib.domain.requests import ConfirmRequest, PresignRequest
 from medialib.imaging.sniff import SNIFF_BYTES, sniff
 from medialib.observability import logger, metrics
+from medialib.services.duplicates import same_content
+from medialib.services.media import remove_media
 from medialib.services.outcomes import record_failure
 from medialib.settings import get_settings
 
@@ -81,8 +84,9 @@ def presign(tenant_id: str, request: PresignRequest) -> PresignedUpload:
         upload_method=request.method,
         max_size=request.size,
         upload_expires_at=expires_at,
+        on_duplicate=request.on_duplicate,
     )
-    media_store.create(media)
+    media_store.create(media, folder_must_exist=request.folder)
     logger.info("Upload presigned", extra={"media_id": media_id, "method": request.method})
     if request.method == "PUT":
         url = object_storage.presign_put(key, request.content_type, ttl)
@@ -94,18 +98,46 @@ def presign(tenant_id: str, request: PresignRequest) -> PresignedUpload:
 
 
 def confirm(tenant_id: str, request: ConfirmRequest) -> tuple[Media, bool]:
-    """Returns the item and whether this call confirmed it (False for a repeat)."""
+    """Returns the item and whether this call confirmed it (False for a repeat, or when the
+    upload duplicated an existing item and ``return_existing`` gave that one back)."""
     for _ in range(_CONFIRM_ATTEMPTS):
         media = media_store.get(tenant_id, request.upload_id)
         if media is None:
             raise NotFound("Upload not found")
         if media.confirmed_at is not None:
             return media, False
+        policy = request.on_duplicate if "on_duplicate" in request.model_fields_set else media.on_duplicate
+        if policy != "allow":
+            existing = _existing_copy(media)
+            if existing is not None:
+                remove_media(media)
+                if policy == "reject":
+                    raise Duplicate(
+                        "The same file is already in the library",
+                        existing={
+                            "id": existing.id,
+                            "filename": existing.filename,
+                            "created_at": existing.created_at,
+                        },
+                    )
+                return existing, False
         try:
             return _confirm_once(media, request), True
         except VersionConflict:
             continue  # processing moved the item meanwhile; look again
     raise VersionConflict("The upload changed while confirming; retry")
+
+
+def _existing_copy(media: Media) -> Media | None:
+    """An earlier item with the same bytes (hashed from storage, never taken from the client)."""
+    sha256 = media.sha256
+    if sha256 is None:
+        read = object_storage.read(media.original_key, head_length=0, keep_limit=0)
+        if read is None:
+            raise UploadMissing("Nothing was uploaded for this upload_id yet")
+        sha256 = read.sha256
+    copies = [m for m in same_content(media.tenant_id, sha256, exclude=media.id) if m.status != "failed"]
+    return min(copies, key=lambda m: m.id) if copies else None
 
 
 def _confirm_once(media: Media, request: ConfirmRequest) -> Media:
@@ -119,7 +151,7 @@ def _confirm_once(media: Media, request: ConfirmRequest) -> Media:
         changes.update(_verify_upload(media))
         changes["status"] = "processing"
     updated = media.model_copy(update={**changes, "confirmed_at": now, "updated_at": now})
-    stored = media_store.replace(media, updated)
+    stored = media_store.replace(media, updated, folder_must_exist=changes.get("folder"))
     metrics.add_metric(name="MediaUploaded", unit="Count", value=1)
     return stored
 

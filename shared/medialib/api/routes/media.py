@@ -8,11 +8,12 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 
-from medialib.api.auth import principal_from_event, require_scope
+from medialib.api.auth import tenant_for
 from medialib.api.schemas import MediaEnvelope, MediaList, Pagination, media_item
 from medialib.domain.media import MEDIA_ID_PATTERN, Media
 from medialib.domain.requests import FolderPath, MediaPatch
 from medialib.services import media as media_service
+from medialib.services.tags import slug_map
 from medialib.settings import get_settings
 
 router = Router()
@@ -20,16 +21,15 @@ router = Router()
 MAX_OFFSET = 10_000
 MediaId = Annotated[str, Path(pattern=MEDIA_ID_PATTERN.pattern, description="A media id (med_…)")]
 IfMatch = Annotated[str | None, Header(alias="if-match", description="ETag from GET; mismatch → 412")]
+TAG_LIST_PATTERN = r"^[a-z0-9-]{1,64}(,[a-z0-9-]{1,64}){0,4}$"
 
 
 def _tenant(scope: str) -> str:
-    principal = principal_from_event(router.current_event.raw_event)
-    require_scope(principal, scope)
-    return principal.tenant_id
+    return tenant_for(router.current_event.raw_event, scope)
 
 
-def _item_response(media: Media, status: int = 200) -> Response[MediaEnvelope]:
-    body = MediaEnvelope(data=media_item(media, get_settings().media_base_url))
+def item_response(media: Media, status: int = 200) -> Response[MediaEnvelope]:
+    body = MediaEnvelope(data=media_item(media, get_settings().media_base_url, slug_map(media.tenant_id)))
     return Response(
         status_code=status,
         content_type="application/json",
@@ -46,15 +46,25 @@ def list_media(
     kind: Annotated[Literal["image", "video", "document", "model"] | None, Query()] = None,
     status: Annotated[Literal["processing", "ready", "failed"] | None, Query()] = None,
     folder: Annotated[FolderPath | None, Query(description="Exact folder path")] = None,
+    tag: Annotated[
+        str | None,
+        Query(pattern=TAG_LIST_PATTERN, description="Up to 5 comma-separated slugs; all must match"),
+    ] = None,
+    query: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="Word-prefix search (filename, alt, …)")
+    ] = None,
+    unused: Annotated[bool, Query(description="Only items attached to no entity")] = False,
     sort: Annotated[Literal["created_at", "filename", "size"], Query()] = "created_at",
     order: Annotated[Literal["asc", "desc"], Query()] = "desc",
 ) -> MediaList:
     tenant_id = _tenant("media:read")
-    params = media_service.ListParams(limit, offset, cursor, kind, status, folder, sort, order)
+    params = media_service.ListParams(
+        limit, offset, cursor, kind, status, folder, tag, query, unused, sort, order
+    )
     page = media_service.list_media(tenant_id, params)
-    base_url = get_settings().media_base_url
+    base_url, slugs = get_settings().media_base_url, slug_map(tenant_id)
     return MediaList(
-        data=[media_item(item, base_url) for item in page.items],
+        data=[media_item(item, base_url, slugs) for item in page.items],
         media_ids=[item.id for item in page.items],
         pagination=Pagination(
             limit=page.limit, offset=page.offset, total=page.total, next_cursor=page.next_cursor
@@ -64,18 +74,22 @@ def list_media(
 
 @router.get("/v1/media/<media_id>", summary="Get one media item", tags=["media"])
 def get_media(media_id: MediaId) -> Response[MediaEnvelope]:
-    return _item_response(media_service.get_media(_tenant("media:read"), media_id))
+    return item_response(media_service.get_media(_tenant("media:read"), media_id))
 
 
 @router.patch("/v1/media/<media_id>", summary="Edit a media item's metadata", tags=["media"])
 def patch_media(media_id: MediaId, patch: MediaPatch, if_match: IfMatch = None) -> Response[MediaEnvelope]:
     tenant_id = _tenant("media:write")
-    return _item_response(media_service.update_media(tenant_id, media_id, patch.changes(), if_match))
+    return item_response(media_service.update_media(tenant_id, media_id, patch.changes(), if_match))
 
 
 @router.delete(
     "/v1/media/<media_id>", summary="Delete a media item and its files", tags=["media"], status_code=204
 )
-def delete_media(media_id: MediaId, if_match: IfMatch = None) -> Response[None]:
-    media_service.delete_media(_tenant("media:delete"), media_id, if_match)
+def delete_media(
+    media_id: MediaId,
+    if_match: IfMatch = None,
+    force: Annotated[bool, Query(description="Detach from every entity first instead of 409 in_use")] = False,
+) -> Response[None]:
+    media_service.delete_media(_tenant("media:delete"), media_id, if_match, force=force)
     return Response(status_code=204)

@@ -5,19 +5,28 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from medialib.api.auth import principal_from_event, require_scope
-from medialib.api.schemas import MediaEnvelope, PresignedUpload, PresignEnvelope, media_item
-from medialib.domain.requests import ConfirmRequest, PresignRequest
-from medialib.services import uploads
+from medialib.api.auth import tenant_for
+from medialib.api.routes.media import item_response
+from medialib.api.schemas import (
+    DuplicateMatch,
+    Duplicates,
+    DuplicatesEnvelope,
+    ExistingMedia,
+    MediaEnvelope,
+    PresignedUpload,
+    PresignEnvelope,
+    original_url,
+)
+from medialib.domain.requests import ConfirmRequest, DuplicateCheckRequest, PresignRequest
+from medialib.services import duplicates, uploads
+from medialib.services.duplicates import Fingerprint
 from medialib.settings import get_settings
 
 router = Router()
 
 
 def _tenant(scope: str) -> str:
-    principal = principal_from_event(router.current_event.raw_event)
-    require_scope(principal, scope)
-    return principal.tenant_id
+    return tenant_for(router.current_event.raw_event, scope)
 
 
 @router.post(
@@ -37,10 +46,24 @@ def presign_upload(request: PresignRequest) -> Response[PresignEnvelope]:
 )
 def confirm_upload(request: ConfirmRequest) -> Response[MediaEnvelope]:
     media, created = uploads.confirm(_tenant("media:write"), request)
-    body = MediaEnvelope(data=media_item(media, get_settings().media_base_url))
-    return Response(
-        status_code=201 if created else 200,
-        content_type="application/json",
-        body=body,
-        headers={"ETag": f'"{media.version}"'},
-    )
+    return item_response(media, 201 if created else 200)
+
+
+@router.post("/v1/media/check-duplicates", summary="Find files the library already holds", tags=["uploads"])
+def check_duplicates(request: DuplicateCheckRequest) -> DuplicatesEnvelope:
+    tenant_id = _tenant("media:read")
+    files = [Fingerprint(f.filename, f.size, f.sha256) for f in request.files]
+    base_url = get_settings().media_base_url
+    matches = [
+        DuplicateMatch(
+            filename=file.filename,
+            size=file.size,
+            sha256=file.sha256,
+            existing=[
+                ExistingMedia(id=m.id, url=original_url(m, base_url), created_at=m.created_at)
+                for m in existing
+            ],
+        )
+        for file, existing in duplicates.check_duplicates(tenant_id, files)
+    ]
+    return DuplicatesEnvelope(data=Duplicates(duplicates=matches))

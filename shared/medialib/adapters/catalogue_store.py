@@ -1,0 +1,282 @@
+"""Folders, tags and entity attachments: the catalogue records beside the items.
+
+All live in the media table under the tenant's partition (``F#``, ``TAG#``, ``TAGSLUG#``,
+``E#`` sort keys). Changes that also touch items go through ``media_store.replace_many`` with
+these records' writes staged into the same transaction, guarded by conditions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from medialib.adapters.dynamo import transaction_connection
+from medialib.adapters.media_store import FOLDER_SK_PREFIX, CounterRecord, FolderRecord, _Table, tenant_pk
+from medialib.domain.errors import AlreadyExists, FolderNotEmpty, NotFound, VersionConflict
+
+
+class TagRecord(_Table):
+    tag_id = UnicodeAttribute()
+    slug = UnicodeAttribute()
+    name = UnicodeAttribute()
+    color = UnicodeAttribute(null=True)
+    order = NumberAttribute(default=0)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    deleting = BooleanAttribute(null=True)  # set while a delete detaches it from items
+
+
+class TagSlugRecord(_Table):
+    """Makes slugs unique per tenant and finds a tag by slug."""
+
+    tag_id = UnicodeAttribute()
+
+
+class EntityRecord(_Table):
+    media_ids = ListAttribute(of=UnicodeAttribute)
+    version = NumberAttribute()
+    updated_at = UnicodeAttribute()
+
+
+# ---------------------------------------------------------------- folders
+
+
+def list_folders(tenant_id: str) -> list[str]:
+    paths = [
+        r.sk[len(FOLDER_SK_PREFIX) :]
+        for r in FolderRecord.query(tenant_pk(tenant_id), FolderRecord.sk.startswith(FOLDER_SK_PREFIX))
+    ]
+    return ["/", *sorted(paths)]
+
+
+def _folder_key(tenant_id: str, path: str) -> tuple[str, str]:
+    return tenant_pk(tenant_id), f"{FOLDER_SK_PREFIX}{path}"
+
+
+def create_folder(tenant_id: str, path: str, ancestors: list[str], now: str) -> None:
+    """Create ``path`` and any missing ``ancestors`` (outermost first); each new folder counts
+    as a child of its parent, so a parent cannot be deleted out from under it."""
+    existing = {
+        r.sk[len(FOLDER_SK_PREFIX) :]
+        for r in FolderRecord.batch_get([_folder_key(tenant_id, p) for p in [*ancestors, path]])
+    }
+    if path in existing:
+        raise AlreadyExists(f"Folder {path} already exists")
+    try:
+        with TransactWrite(connection=transaction_connection()) as tx:
+            parent = "/"
+            for folder in [*ancestors, path]:
+                if folder not in existing:
+                    tx.save(
+                        FolderRecord(*_folder_key(tenant_id, folder), created_at=now),
+                        condition=FolderRecord.sk.does_not_exist(),
+                    )
+                    if parent != "/":
+                        tx.update(
+                            FolderRecord(*_folder_key(tenant_id, parent)),
+                            actions=[FolderRecord.children.add(1)],
+                            condition=FolderRecord.sk.exists(),
+                        )
+                parent = folder
+    except TransactWriteError as error:
+        raise VersionConflict("Folders changed meanwhile; retry") from error
+
+
+def delete_folder(tenant_id: str, path: str, parent: str) -> None:
+    """Delete an empty folder: no subfolders and no media, both checked in the transaction."""
+    try:
+        record = FolderRecord.get(*_folder_key(tenant_id, path), consistent_read=True)
+    except DoesNotExist:
+        raise NotFound(f"Folder {path} does not exist") from None
+    if record.children:
+        raise FolderNotEmpty(f"Folder {path} has subfolders")
+    counter = CounterRecord(tenant_pk(tenant_id), f"COUNT#folder#{path}")
+    try:
+        with TransactWrite(connection=transaction_connection()) as tx:
+            tx.delete(record, condition=(FolderRecord.children == 0) | FolderRecord.children.does_not_exist())
+            tx.condition_check(
+                CounterRecord,
+                counter.pk,
+                counter.sk,
+                condition=CounterRecord.n.does_not_exist() | (CounterRecord.n == 0),
+            )
+            if parent != "/":
+                tx.update(
+                    FolderRecord(*_folder_key(tenant_id, parent)), actions=[FolderRecord.children.add(-1)]
+                )
+    except TransactWriteError as error:
+        raise FolderNotEmpty(f"Folder {path} holds media or subfolders") from error
+
+
+# ---------------------------------------------------------------- tags
+
+
+@dataclass(frozen=True)
+class Tag:
+    id: str
+    slug: str
+    name: str
+    color: str | None
+    order: int
+    created_at: str
+    updated_at: str
+
+
+def _tag(record: TagRecord) -> Tag:
+    return Tag(
+        record.tag_id,
+        record.slug,
+        record.name,
+        record.color,
+        int(record.order),
+        record.created_at,
+        record.updated_at,
+    )
+
+
+def list_tags(tenant_id: str) -> list[Tag]:
+    records = TagRecord.query(tenant_pk(tenant_id), TagRecord.sk.startswith("TAG#"))
+    return sorted((_tag(r) for r in records if not r.deleting), key=lambda t: (t.order, t.name.casefold()))
+
+
+def get_tag(tenant_id: str, tag_id: str) -> Tag | None:
+    try:
+        record = TagRecord.get(tenant_pk(tenant_id), f"TAG#{tag_id}", consistent_read=True)
+    except DoesNotExist:
+        return None
+    return None if record.deleting else _tag(record)
+
+
+def tag_id_for_slug(tenant_id: str, slug: str) -> str | None:
+    try:
+        return TagSlugRecord.get(tenant_pk(tenant_id), f"TAGSLUG#{slug}", consistent_read=True).tag_id
+    except DoesNotExist:
+        return None
+
+
+def create_tag(tenant_id: str, tag: Tag) -> None:
+    """Create a tag whose slug is free; AlreadyExists if another took the slug meanwhile."""
+    pk = tenant_pk(tenant_id)
+    try:
+        with TransactWrite(connection=transaction_connection()) as tx:
+            tx.save(
+                TagSlugRecord(pk, f"TAGSLUG#{tag.slug}", tag_id=tag.id),
+                condition=TagSlugRecord.sk.does_not_exist(),
+            )
+            tx.save(_tag_record(pk, tag), condition=TagRecord.sk.does_not_exist())
+    except TransactWriteError as error:
+        raise AlreadyExists(f"A tag with slug {tag.slug} exists") from error
+
+
+def _tag_record(pk: str, tag: Tag) -> TagRecord:
+    return TagRecord(
+        pk,
+        f"TAG#{tag.id}",
+        tag_id=tag.id,
+        slug=tag.slug,
+        name=tag.name,
+        color=tag.color,
+        order=tag.order,
+        created_at=tag.created_at,
+        updated_at=tag.updated_at,
+    )
+
+
+def update_tag(tenant_id: str, before: Tag, after: Tag) -> None:
+    """Rewrite a tag; a new slug moves its uniqueness record in the same transaction."""
+    pk = tenant_pk(tenant_id)
+    try:
+        with TransactWrite(connection=transaction_connection()) as tx:
+            tx.save(_tag_record(pk, after), condition=TagRecord.updated_at == before.updated_at)
+            if after.slug != before.slug:
+                tx.delete(TagSlugRecord(pk, f"TAGSLUG#{before.slug}"))
+                tx.save(
+                    TagSlugRecord(pk, f"TAGSLUG#{after.slug}", tag_id=after.id),
+                    condition=TagSlugRecord.sk.does_not_exist(),
+                )
+    except TransactWriteError as error:
+        if after.slug != before.slug and tag_id_for_slug(tenant_id, after.slug) not in (None, after.id):
+            raise AlreadyExists(f"A tag with slug {after.slug} exists") from error
+        raise VersionConflict("The tag changed meanwhile; retry") from error
+
+
+def mark_tag_deleting(tenant_id: str, tag_id: str) -> Tag:
+    """First step of a delete: no item can gain the tag from now on."""
+    record = TagRecord(tenant_pk(tenant_id), f"TAG#{tag_id}")
+    try:
+        record.update(actions=[TagRecord.deleting.set(True)], condition=TagRecord.sk.exists())
+    except Exception as error:  # pynamodb raises UpdateError for a failed condition
+        raise NotFound("Tag not found") from error
+    return _tag(TagRecord.get(record.pk, record.sk, consistent_read=True))
+
+
+def remove_tag(tenant_id: str, tag: Tag) -> None:
+    """Last step of a delete, once no item carries the tag."""
+    pk = tenant_pk(tenant_id)
+    with TransactWrite(connection=transaction_connection()) as tx:
+        tx.delete(TagRecord(pk, f"TAG#{tag.id}"))
+        tx.delete(TagSlugRecord(pk, f"TAGSLUG#{tag.slug}"))
+        tx.delete(CounterRecord(pk, f"COUNT#tag#{tag.id}"))
+
+
+def require_tags(tenant_id: str, tag_ids: list[str]) -> Callable[[TransactWrite], None]:
+    """Transaction checks that every tag exists and is not being deleted."""
+
+    def stage(tx: TransactWrite) -> None:
+        for tag_id in tag_ids:
+            tx.condition_check(
+                TagRecord,
+                tenant_pk(tenant_id),
+                f"TAG#{tag_id}",
+                condition=TagRecord.sk.exists() & TagRecord.deleting.does_not_exist(),
+            )
+
+    return stage
+
+
+# ---------------------------------------------------------------- entities
+
+
+@dataclass(frozen=True)
+class Entity:
+    type: str
+    id: str
+    media_ids: list[str]
+    version: int  # 0: not stored yet
+
+
+def _entity_key(tenant_id: str, entity_type: str, entity_id: str) -> tuple[str, str]:
+    return tenant_pk(tenant_id), f"E#{entity_type}#{entity_id}"
+
+
+def get_entity(tenant_id: str, entity_type: str, entity_id: str) -> Entity:
+    try:
+        record = EntityRecord.get(*_entity_key(tenant_id, entity_type, entity_id), consistent_read=True)
+    except DoesNotExist:
+        return Entity(entity_type, entity_id, [], 0)
+    return Entity(entity_type, entity_id, list(record.media_ids), int(record.version))
+
+
+def stage_entity(
+    tenant_id: str, before: Entity, media_ids: list[str], now: str
+) -> Callable[[TransactWrite], None]:
+    """Write an entity's attachments, if it is still at the version it was read at."""
+
+    def stage(tx: TransactWrite) -> None:
+        key = _entity_key(tenant_id, before.type, before.id)
+        condition = (
+            (EntityRecord.version == before.version) if before.version else EntityRecord.sk.does_not_exist()
+        )
+        if media_ids:
+            tx.save(
+                EntityRecord(*key, media_ids=media_ids, version=before.version + 1, updated_at=now),
+                condition=condition,
+            )
+        elif before.version:
+            tx.delete(EntityRecord(*key), condition=condition)
+
+    return stage

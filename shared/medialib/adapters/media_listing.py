@@ -1,0 +1,257 @@
+"""Reading pages of media from the indexes, at a cost that follows the page, not the library.
+
+A query is served from one *source* read in order: a sparse listing index (GSI) for a sort or
+for one of kind/status/folder, or an index-row partition for a tag or ``unused``. Filters the
+source can test itself go to DynamoDB as a filter expression on projected attributes; the rest
+(a second tag, ``unused`` under another sort) are tested on the items. A page then reads at most
+``offset + limit + 1`` keys when the source alone answers the query.
+
+Search is different: the words of the query find their matching rows directly, so a search
+reads in proportion to its matches; those are sorted in memory, capped at ``MAX_MATCHES``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pynamodb.indexes import GlobalSecondaryIndex
+
+from medialib.adapters.media_store import IndexRow, MediaRecord, from_record, media_sk, tenant_pk
+from medialib.domain.errors import ValidationFailed
+from medialib.domain.media import Media
+from medialib.domain.search import indexed_words, matches
+
+MAX_MATCHES = 1000
+_FETCH_CHUNK = 25
+_SORT_INDEXES = {"created_at": "by_created", "filename": "by_filename", "size": "by_size"}
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    tenant_id: str
+    sort: str = "created_at"
+    descending: bool = True
+    kind: str | None = None
+    status: str | None = None
+    folder: str | None = None
+    tag_ids: tuple[str, ...] = ()
+    unused: bool = False
+    words: tuple[str, ...] = ()  # longest first
+
+    def item_matches(self, media: Media) -> bool:
+        return (
+            (self.kind is None or media.kind == self.kind)
+            and (self.status is None or media.status == self.status)
+            and (self.folder is None or media.folder == self.folder)
+            and all(tag in media.tag_ids for tag in self.tag_ids)
+            and (not self.unused or not media.used_by)
+            and (not self.words or matches(_words_of(media), list(self.words)))
+        )
+
+
+@dataclass
+class Page:
+    items: list[Media]
+    resume: dict[str, Any] | None  # where the next page starts; None on the last page
+    total: int | None = None  # known for searches, which see every match
+    reads: int = 0  # items and index keys DynamoDB read, for benchmarks
+    source: str = field(default="")
+
+
+def _words_of(media: Media) -> list[str]:
+    return indexed_words(media.filename, media.title, media.alt, media.caption)
+
+
+def batch_get(tenant_id: str, media_ids: list[str]) -> list[Media]:
+    """The items for ``media_ids`` in that order (items deleted meanwhile are dropped)."""
+    pk = tenant_pk(tenant_id)
+    found = {
+        record.sk[2:]: from_record(record)
+        for record in MediaRecord.batch_get(
+            [(pk, media_sk(i)) for i in dict.fromkeys(media_ids)], consistent_read=True
+        )
+    }
+    return [found[i] for i in media_ids if i in found]
+
+
+def list_page(query: ListQuery, *, skip: int, take: int, resume: dict[str, Any] | None) -> Page:
+    if query.words:
+        return _search_page(query, skip=skip, take=take, resume=resume)
+    return _streamed_page(query, skip=skip, take=take, resume=resume)
+
+
+# ---------------------------------------------------------------- streamed sources
+
+
+@dataclass
+class _Source:
+    name: str
+    rows: Callable[[dict[str, Any] | None, int], Any]  # (start key, page size) -> ResultIterator
+    media_id: Callable[[Any], str]
+    needs_items: bool  # some filter can only be tested on the items
+
+
+def _plan(query: ListQuery) -> _Source:
+    tenant = query.tenant_id
+    forward = not query.descending
+    if query.sort == "created_at" and (query.tag_ids or query.unused):
+        partition = f"T#{tenant}#tag#{query.tag_ids[0]}" if query.tag_ids else f"T#{tenant}#unused"
+        rest_needs_items = len(query.tag_ids) > 1 or bool(query.tag_ids and query.unused)
+        others = any(v is not None for v in (query.kind, query.status, query.folder))
+
+        def row_query(start: dict[str, Any] | None, size: int) -> Any:
+            return IndexRow.query(
+                partition, scan_index_forward=forward, last_evaluated_key=start, page_size=size
+            )
+
+        return _Source(
+            partition.split("#", 2)[2], row_query, lambda row: row.sk[2:], rest_needs_items or others
+        )
+
+    index, hash_value, filter_names = _index_plan(query)
+    condition = None
+    for name in filter_names:
+        term = getattr(MediaRecord, name) == getattr(query, name)
+        condition = term if condition is None else condition & term
+
+    def index_query(start: dict[str, Any] | None, size: int) -> Any:
+        return index.query(
+            hash_value,
+            filter_condition=condition,
+            scan_index_forward=forward,
+            last_evaluated_key=start,
+            page_size=size,
+        )
+
+    return _Source(
+        index.Meta.index_name, index_query, lambda key: key.sk[2:], bool(query.tag_ids or query.unused)
+    )
+
+
+def _index_plan(query: ListQuery) -> tuple[GlobalSecondaryIndex, str, list[str]]:
+    """The GSI that serves the sort, or a filter's GSI for the default sort; the remaining
+    kind/status/folder filters are tested on its projected attributes."""
+    tenant = query.tenant_id
+    filters = [name for name in ("folder", "kind", "status") if getattr(query, name) is not None]
+    if query.sort == "created_at" and filters:
+        first = filters[0]
+        return getattr(MediaRecord, f"by_{first}"), f"{tenant}#{first}#{getattr(query, first)}", filters[1:]
+    return getattr(MediaRecord, _SORT_INDEXES[query.sort]), tenant_pk(tenant), filters
+
+
+def _streamed_page(query: ListQuery, *, skip: int, take: int, resume: dict[str, Any] | None) -> Page:
+    source = _plan(query)
+    wanted = skip + take + 1
+    results = source.rows(
+        resume["k"] if resume else None, max(_FETCH_CHUNK, wanted) if source.needs_items else wanted
+    )
+    page_ids: list[str] = []
+    fetched: dict[str, Media] = {}
+    next_start: dict[str, Any] | None = None
+    reads = 0
+    for seen, (media_id, position_key) in enumerate(_candidates(query, source, results, fetched), start=1):
+        if seen == wanted:
+            break  # one more match exists: there is a next page
+        if seen > skip:
+            page_ids.append(media_id)
+            if len(page_ids) == take:
+                next_start = position_key
+    else:
+        next_start = None
+    reads += results.page_iter.total_scanned_count + len(fetched)
+    items = [fetched[i] for i in page_ids if i in fetched]
+    if len(items) != len(page_ids):
+        items = batch_get(query.tenant_id, page_ids)
+        reads += len(page_ids)
+    return Page(items, {"k": next_start} if next_start else None, reads=reads, source=source.name)
+
+
+def _candidates(
+    query: ListQuery, source: _Source, results: Any, fetched: dict[str, Media]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Matching (media id, key to resume after it), in source order."""
+    if not source.needs_items:
+        for row in results:
+            yield source.media_id(row), results.last_evaluated_key
+        return
+    buffer: list[tuple[str, dict[str, Any]]] = []
+
+    def flush() -> Iterator[tuple[str, dict[str, Any]]]:
+        items = {m.id: m for m in batch_get(query.tenant_id, [media_id for media_id, _ in buffer])}
+        for media_id, key in buffer:
+            media = items.get(media_id)
+            if media is not None and query.item_matches(media):
+                fetched[media_id] = media
+                yield media_id, key
+        buffer.clear()
+
+    for row in results:
+        buffer.append((source.media_id(row), results.last_evaluated_key))
+        if len(buffer) == _FETCH_CHUNK:
+            yield from flush()
+    yield from flush()
+
+
+# ---------------------------------------------------------------- search
+
+
+def matching_ids(tenant_id: str, word: str, limit: int) -> tuple[list[str], int]:
+    """Ids of items with a word starting with ``word`` (at most ``limit``), and rows read."""
+    rows = IndexRow.query(
+        f"T#{tenant_id}#word#{word[0]}", IndexRow.sk.startswith(f"{word}"), page_size=min(limit, 500)
+    )
+    ids: dict[str, None] = {}
+    for row in rows:
+        ids.setdefault(row.media_id, None)
+        if len(ids) > limit:
+            break
+    return list(ids), rows.page_iter.total_scanned_count
+
+
+def _sort_key(sort: str) -> Callable[[Media], Any]:
+    if sort == "filename":
+        return lambda m: (m.filename.casefold(), m.id)
+    if sort == "size":
+        return lambda m: (m.size or 0, m.id)
+    return lambda m: m.id
+
+
+def _search_page(query: ListQuery, *, skip: int, take: int, resume: dict[str, Any] | None) -> Page:
+    ids, reads = matching_ids(query.tenant_id, query.words[0], MAX_MATCHES)
+    if len(ids) > MAX_MATCHES:
+        raise ValidationFailed(
+            f"The query matches more than {MAX_MATCHES} items; add words or filters",
+            errors=[{"field": "query", "message": "too broad"}],
+        )
+    candidates = batch_get(query.tenant_id, ids)
+    reads += len(ids)
+    found = sorted(
+        (m for m in candidates if m.listed and query.item_matches(m)),
+        key=_sort_key(query.sort),
+        reverse=query.descending,
+    )
+    start = (resume or {}).get("o", 0) + skip
+    page = found[start : start + take]
+    more = start + take < len(found)
+    return Page(page, {"o": start + take} if more else None, total=len(found), reads=reads, source="search")
+
+
+def count_matching(query: ListQuery) -> int:
+    """Count for filter combinations no single total covers; costs the source's keys (and
+    items, where a filter can only be tested on them)."""
+    source = _plan(query)
+    results = source.rows(None, 500)
+    fetched: dict[str, Media] = {}
+    total = 0
+    for _ in _candidates(query, source, results, fetched):
+        total += 1
+        fetched.clear()
+    return total
+
+
+def ids_by_fingerprint(tenant_id: str, fingerprint: str, limit: int = 20) -> list[str]:
+    """Ids of items with a fingerprint row: ``sha#<sha256>`` or ``name#<filename>#<size>``."""
+    rows = IndexRow.query(f"T#{tenant_id}#{fingerprint}", limit=limit, page_size=limit)
+    return [row.media_id for row in rows]

@@ -1,0 +1,18 @@
+"""Tag rules: slugs derived from names, colours as hex."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+MAX_TAGS_PER_ITEM = 10
+_NON_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(name: str) -> str:
+    """``Summer Sale 2026!`` → ``summer-sale-2026``; accents fold to their base letters."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = _NON_SLUG.sub("-", ascii_name.casefold()).strip("-")[:64].strip("-")
+    if not slug:
+        raise ValueError("must contain at least one letter or digit")
+    return slug

@@ -1,0 +1,39 @@
+"""Finding what a tenant already holds: by content hash, else by filename and size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from medialib.adapters import media_listing
+from medialib.domain.media import Media
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    filename: str
+    size: int
+    sha256: str | None = None
+
+
+def same_content(tenant_id: str, sha256: str, exclude: str | None = None) -> list[Media]:
+    ids = [i for i in media_listing.ids_by_fingerprint(tenant_id, f"sha#{sha256.lower()}") if i != exclude]
+    return media_listing.batch_get(tenant_id, ids)
+
+
+def same_name_and_size(tenant_id: str, filename: str, size: int) -> list[Media]:
+    ids = media_listing.ids_by_fingerprint(tenant_id, f"name#{filename.casefold()}#{size}")
+    return media_listing.batch_get(tenant_id, ids)
+
+
+def check_duplicates(tenant_id: str, files: list[Fingerprint]) -> list[tuple[Fingerprint, list[Media]]]:
+    """Each file that matches something, with what it matches (sha256 when given)."""
+    found = []
+    for file in files:
+        existing = (
+            same_content(tenant_id, file.sha256)
+            if file.sha256
+            else same_name_and_size(tenant_id, file.filename, file.size)
+        )
+        if existing:
+            found.append((file, existing))
+    return found

@@ -1,0 +1,85 @@
+"""Where media is used: entities (a product, post, page …) and the media attached to them.
+
+An entity's attachments and each attached item's ``used_by`` change in one transaction, every
+write conditional on the version it was read at. So attaching an item and deleting it can race,
+and exactly one wins: no reference ever points at a deleted item.
+"""
+
+from __future__ import annotations
+
+import re
+
+from medialib.adapters import catalogue_store, media_listing, media_store
+from medialib.domain.errors import ValidationFailed, VersionConflict
+from medialib.domain.media import EntityRef, Media, utc_now
+
+ENTITY_TYPE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+ENTITY_ID_PATTERN = re.compile(r"^[A-Za-z0-9_:.\-]{1,128}$")
+# One transaction holds the entity, each changed item and its index row, and the totals.
+MAX_MEDIA_PER_ENTITY = 40
+_DETACH_BATCH = 20
+_ATTEMPTS = 3
+
+
+def entity_media(tenant_id: str, entity_type: str, entity_id: str) -> list[Media]:
+    entity = catalogue_store.get_entity(tenant_id, entity_type, entity_id)
+    return media_listing.batch_get(tenant_id, entity.media_ids)
+
+
+def set_entity_media(tenant_id: str, entity_type: str, entity_id: str, media_ids: list[str]) -> list[Media]:
+    """Attach, reorder and detach in one call; the list's order is the position order."""
+    wanted = list(dict.fromkeys(media_ids))
+    if len(wanted) > MAX_MEDIA_PER_ENTITY:
+        raise ValidationFailed(
+            f"An entity holds at most {MAX_MEDIA_PER_ENTITY} media",
+            errors=[{"field": "media_ids", "message": f"at most {MAX_MEDIA_PER_ENTITY} items"}],
+        )
+    for _ in range(_ATTEMPTS):
+        try:
+            return _set_once(tenant_id, EntityRef(type=entity_type, id=entity_id), wanted)
+        except VersionConflict:
+            continue
+    raise VersionConflict("The entity or its media kept changing; retry")
+
+
+def _set_once(tenant_id: str, ref: EntityRef, wanted: list[str]) -> list[Media]:
+    entity = catalogue_store.get_entity(tenant_id, ref.type, ref.id)
+    touched = list(dict.fromkeys([*wanted, *entity.media_ids]))
+    found = {m.id: m for m in media_listing.batch_get(tenant_id, touched) if m.listed}
+    unknown = [media_id for media_id in wanted if media_id not in found]
+    if unknown:
+        raise ValidationFailed(
+            "Some media ids are unknown",
+            errors=[{"field": "media_ids", "message": f"unknown: {media_id}"} for media_id in unknown],
+        )
+    now = utc_now()
+    changes: list[tuple[Media, Media | None]] = []
+    for media_id, media in found.items():
+        attach = media_id in wanted
+        if attach != (ref in media.used_by):
+            uses = [r for r in media.used_by if r != ref] + ([ref] if attach else [])
+            changes.append((media, media.model_copy(update={"used_by": uses, "updated_at": now})))
+    stage = catalogue_store.stage_entity(tenant_id, entity, wanted, now)
+    stored = {m.id: m for m in media_store.replace_many(changes, extra=stage)}
+    return [stored.get(media_id, found[media_id]) for media_id in wanted]
+
+
+def detach_everywhere(media: Media) -> Media:
+    """Remove the item from every entity that uses it (for a forced delete); returns the item
+    as stored afterwards, with ``used_by`` empty."""
+    now = utc_now()
+    while media.used_by:
+        batch, rest = media.used_by[:_DETACH_BATCH], media.used_by[_DETACH_BATCH:]
+        stages = []
+        for ref in batch:
+            entity = catalogue_store.get_entity(media.tenant_id, ref.type, ref.id)
+            remaining = [media_id for media_id in entity.media_ids if media_id != media.id]
+            stages.append(catalogue_store.stage_entity(media.tenant_id, entity, remaining, now))
+
+        def stage_all(tx, stages=stages) -> None:  # type: ignore[no-untyped-def]
+            for stage in stages:
+                stage(tx)
+
+        after = media.model_copy(update={"used_by": rest, "updated_at": now})
+        media = media_store.replace_many([(media, after)], extra=stage_all)[0]
+    return media

@@ -1,0 +1,173 @@
+"""Tags: the tenant's vocabulary, and which items carry which tags.
+
+Items store tag ids, so renaming a tag (which changes its slug) touches one record; responses
+show slugs. Deleting a tag first marks it so no item can gain it, then detaches it from every
+item, then removes it.
+"""
+
+from __future__ import annotations
+
+import os
+
+from medialib.adapters import catalogue_store, media_listing, media_store
+from medialib.adapters.catalogue_store import Tag
+from medialib.domain.errors import AlreadyExists, NotFound, ValidationFailed, VersionConflict
+from medialib.domain.media import Media, new_media_id, utc_now
+from medialib.domain.tags import MAX_TAGS_PER_ITEM, slugify
+from medialib.services.media import get_media
+
+_ATTEMPTS = 3
+
+
+def new_tag_id() -> str:
+    return "tag_" + new_media_id().removeprefix("med_")[:16] + os.urandom(3).hex()
+
+
+def list_tags(tenant_id: str) -> list[Tag]:
+    return catalogue_store.list_tags(tenant_id)
+
+
+def slug_map(tenant_id: str) -> dict[str, str]:
+    """tag id → slug, for showing items' tags."""
+    return {tag.id: tag.slug for tag in catalogue_store.list_tags(tenant_id)}
+
+
+def _slug(name: str) -> str:
+    try:
+        return slugify(name)
+    except ValueError as error:
+        raise ValidationFailed(
+            "The tag name has no letters or digits", errors=[{"field": "name", "message": str(error)}]
+        ) from None
+
+
+def upsert_tag(tenant_id: str, name: str, color: str | None) -> tuple[Tag, bool]:
+    """Create the tag, or update the one with the same slug. Returns (tag, created)."""
+    slug = _slug(name)
+    for _ in range(_ATTEMPTS):
+        existing_id = catalogue_store.tag_id_for_slug(tenant_id, slug)
+        existing = catalogue_store.get_tag(tenant_id, existing_id) if existing_id else None
+        now = utc_now()
+        if existing is not None:
+            after = Tag(
+                existing.id,
+                slug,
+                name,
+                color if color is not None else existing.color,
+                existing.order,
+                existing.created_at,
+                now,
+            )
+            try:
+                catalogue_store.update_tag(tenant_id, existing, after)
+            except VersionConflict:
+                continue
+            return after, False
+        tag = Tag(new_tag_id(), slug, name, color, 0, now, now)
+        try:
+            catalogue_store.create_tag(tenant_id, tag)
+        except AlreadyExists:  # the slug was taken meanwhile: update that one instead
+            continue
+        return tag, True
+    raise VersionConflict("The tag kept changing; retry")
+
+
+def _tag_or_404(tenant_id: str, tag_id: str) -> Tag:
+    tag = catalogue_store.get_tag(tenant_id, tag_id)
+    if tag is None:
+        raise NotFound("Tag not found")
+    return tag
+
+
+def update_tag(
+    tenant_id: str, tag_id: str, name: str | None, color: str | None, order: int | None, fields_set: set[str]
+) -> Tag:
+    tag = _tag_or_404(tenant_id, tag_id)
+    new_name = name if "name" in fields_set and name is not None else tag.name
+    after = Tag(
+        tag.id,
+        _slug(new_name),
+        new_name,
+        color if "color" in fields_set else tag.color,
+        order if "order" in fields_set and order is not None else tag.order,
+        tag.created_at,
+        utc_now(),
+    )
+    catalogue_store.update_tag(tenant_id, tag, after)
+    return after
+
+
+def delete_tag(tenant_id: str, tag_id: str) -> None:
+    tag = catalogue_store.mark_tag_deleting(tenant_id, tag_id)
+    query = media_listing.ListQuery(tenant_id=tenant_id, tag_ids=(tag_id,))
+    while True:
+        page = media_listing.list_page(query, skip=0, take=50, resume=None)
+        for media in page.items:
+            _change_tags(tenant_id, media.id, lambda ids: [i for i in ids if i != tag_id], check=False)
+        if page.resume is None:
+            break
+    catalogue_store.remove_tag(tenant_id, tag)
+
+
+# ---------------------------------------------------------------- an item's tags
+
+
+def item_tags(tenant_id: str, media_id: str) -> list[Tag]:
+    media = get_media(tenant_id, media_id)
+    tags = {tag.id: tag for tag in catalogue_store.list_tags(tenant_id)}
+    return [tags[tag_id] for tag_id in media.tag_ids if tag_id in tags]
+
+
+def resolve_tag(tenant_id: str, tag_id: str | None, slug: str | None) -> str:
+    if tag_id is not None:
+        return _tag_or_404(tenant_id, tag_id).id
+    found = catalogue_store.tag_id_for_slug(tenant_id, slug or "")
+    if found is None or catalogue_store.get_tag(tenant_id, found) is None:
+        raise NotFound("Tag not found")
+    return found
+
+
+def add_tag(tenant_id: str, media_id: str, tag_id: str) -> list[Tag]:
+    _change_tags(tenant_id, media_id, lambda ids: ids if tag_id in ids else [*ids, tag_id])
+    return item_tags(tenant_id, media_id)
+
+
+def replace_tags(tenant_id: str, media_id: str, tag_ids: list[str]) -> list[Tag]:
+    wanted = list(dict.fromkeys(tag_ids))
+    known = {tag.id for tag in catalogue_store.list_tags(tenant_id)}
+    unknown = [tag_id for tag_id in wanted if tag_id not in known]
+    if unknown:
+        raise ValidationFailed(
+            "Some tag ids are unknown",
+            errors=[{"field": "tag_ids", "message": f"unknown: {t}"} for t in unknown],
+        )
+    _change_tags(tenant_id, media_id, lambda _: wanted)
+    return item_tags(tenant_id, media_id)
+
+
+def remove_tag(tenant_id: str, media_id: str, tag_id: str) -> list[Tag]:
+    _change_tags(tenant_id, media_id, lambda ids: [i for i in ids if i != tag_id])
+    return item_tags(tenant_id, media_id)
+
+
+def _change_tags(tenant_id: str, media_id: str, change, *, check: bool = True) -> Media:  # type: ignore[no-untyped-def]
+    for _ in range(_ATTEMPTS):
+        media = get_media(tenant_id, media_id)
+        tag_ids = change(list(media.tag_ids))
+        if tag_ids == media.tag_ids:
+            return media
+        if len(tag_ids) > MAX_TAGS_PER_ITEM:
+            raise ValidationFailed(
+                f"An item carries at most {MAX_TAGS_PER_ITEM} tags",
+                errors=[{"field": "tag_ids", "message": f"at most {MAX_TAGS_PER_ITEM}"}],
+            )
+        added = [tag_id for tag_id in tag_ids if tag_id not in media.tag_ids]
+        after = media.model_copy(update={"tag_ids": tag_ids, "updated_at": utc_now()})
+        extra = catalogue_store.require_tags(tenant_id, added) if check and added else None
+        try:
+            return media_store.replace_many([(media, after)], extra=extra)[0]
+        except VersionConflict:
+            if check and added and any(catalogue_store.get_tag(tenant_id, t) is None for t in added):
+                raise NotFound("Tag not found") from None
+            continue
+    raise VersionConflict("The item kept changing; retry")
