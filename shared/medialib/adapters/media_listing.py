@@ -56,7 +56,8 @@ class Page:
     items: list[Media]
     resume: dict[str, Any] | None  # where the next page starts; None on the last page
     total: int | None = None  # known for searches, which see every match
-    reads: int = 0  # items and index keys DynamoDB read, for benchmarks
+    index_reads: int = 0  # index keys DynamoDB read (ScannedCount), for benchmarks
+    item_reads: int = 0  # items read by key
     source: str = field(default="")
 
 
@@ -150,7 +151,6 @@ def _streamed_page(query: ListQuery, *, skip: int, take: int, resume: dict[str, 
     page_ids: list[str] = []
     fetched: dict[str, Media] = {}
     next_start: dict[str, Any] | None = None
-    reads = 0
     for seen, (media_id, position_key) in enumerate(_candidates(query, source, results, fetched), start=1):
         if seen == wanted:
             break  # one more match exists: there is a next page
@@ -160,12 +160,13 @@ def _streamed_page(query: ListQuery, *, skip: int, take: int, resume: dict[str, 
                 next_start = position_key
     else:
         next_start = None
-    reads += results.page_iter.total_scanned_count + len(fetched)
+    item_reads = len(fetched)
     items = [fetched[i] for i in page_ids if i in fetched]
     if len(items) != len(page_ids):
         items = batch_get(query.tenant_id, page_ids)
-        reads += len(page_ids)
-    return Page(items, {"k": next_start} if next_start else None, reads=reads, source=source.name)
+        item_reads += len(page_ids)
+    return Page(items, {"k": next_start} if next_start else None, index_reads=results.page_iter.total_scanned_count,
+                item_reads=item_reads, source=source.name)
 
 
 def _candidates(
@@ -219,14 +220,13 @@ def _sort_key(sort: str) -> Callable[[Media], Any]:
 
 
 def _search_page(query: ListQuery, *, skip: int, take: int, resume: dict[str, Any] | None) -> Page:
-    ids, reads = matching_ids(query.tenant_id, query.words[0], MAX_MATCHES)
+    ids, index_reads = matching_ids(query.tenant_id, query.words[0], MAX_MATCHES)
     if len(ids) > MAX_MATCHES:
         raise ValidationFailed(
             f"The query matches more than {MAX_MATCHES} items; add words or filters",
             errors=[{"field": "query", "message": "too broad"}],
         )
     candidates = batch_get(query.tenant_id, ids)
-    reads += len(ids)
     found = sorted(
         (m for m in candidates if m.listed and query.item_matches(m)),
         key=_sort_key(query.sort),
@@ -235,7 +235,8 @@ def _search_page(query: ListQuery, *, skip: int, take: int, resume: dict[str, An
     start = (resume or {}).get("o", 0) + skip
     page = found[start : start + take]
     more = start + take < len(found)
-    return Page(page, {"o": start + take} if more else None, total=len(found), reads=reads, source="search")
+    return Page(page, {"o": start + take} if more else None, total=len(found), index_reads=index_reads,
+                item_reads=len(ids), source="search")
 
 
 def count_matching(query: ListQuery) -> int:

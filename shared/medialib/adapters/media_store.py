@@ -356,3 +356,19 @@ def count(tenant_id: str, dimension: str) -> int:
         return int(CounterRecord.get(tenant_pk(tenant_id), f"COUNT#{dimension}", consistent_read=True).n)
     except DoesNotExist:
         return 0
+
+
+def bulk_import(items: list[Media]) -> None:
+    """Load new items with their index rows and totals in batches, without transactions: for
+    imports into a quiet tenant and for benchmarks, never for live traffic."""
+    totals: dict[tuple[str, str], int] = {}
+    with MediaRecord.batch_write() as records, IndexRow.batch_write() as rows:
+        for media in items:
+            records.save(_to_record(media))
+            for pk, sk in index_rows(media):
+                rows.save(IndexRow(pk, sk, media_id=media.id))
+            for dim, delta in counter_deltas(None, media).items():
+                key = (tenant_pk(media.tenant_id), f"COUNT#{dim}")
+                totals[key] = totals.get(key, 0) + delta
+    for (pk, sk), delta in totals.items():
+        CounterRecord(pk, sk).update(actions=[CounterRecord.n.add(delta)])

@@ -37,7 +37,8 @@ class MediaPage:
     offset: int
     total: int
     next_cursor: str | None
-    reads: int = 0
+    index_reads: int = 0  # what DynamoDB read for the page, for benchmarks
+    item_reads: int = 0
 
 
 def _cursor_scope(tenant_id: str, params: ListParams) -> str:
@@ -106,7 +107,7 @@ def list_media(tenant_id: str, params: ListParams) -> MediaPage:
     page = media_listing.list_page(query, skip=params.offset, take=params.limit, resume=resume)
     next_cursor = encode_cursor(page.resume, scope=scope, key=key) if page.resume else None
     total = page.total if page.total is not None else _total(query)
-    return MediaPage(page.items, params.limit, params.offset, total, next_cursor, page.reads)
+    return MediaPage(page.items, params.limit, params.offset, total, next_cursor, page.index_reads, page.item_reads)
 
 
 def get_media(tenant_id: str, media_id: str) -> Media:

@@ -1,0 +1,212 @@
+"""What a list request costs as the library grows: DynamoDB reads and time per request kind.
+
+Fills one tenant with N items through the data layer (``media_store.bulk_import``) on the
+local emulator (moto in server mode on 127.0.0.1), runs every request kind through the list
+service, then grows the tenant and runs them again. Reads are what DynamoDB reported
+(``ScannedCount`` summed over pages, plus items fetched by key); the baseline is the first size,
+and the ratios show which figures grow with the library.
+
+    .venv/bin/python bench/bench_catalogue.py                 # 10,000 then 50,000 items
+    .venv/bin/python bench/bench_catalogue.py --sizes 2000 6000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import socket
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TENANT = "bench"
+WORDS = [f"w{n:04d}" for n in range(2000)]  # common filename words: each on ~1/2000 of items
+KINDS = ["image"] * 16 + ["video"] * 2 + ["document", "model"]
+STATUSES = ["ready"] * 18 + ["processing", "failed"]
+FOLDERS = ["/"] + [f"/f{n:02d}" for n in range(20)]
+TAGS = [f"tag_BENCH{n:012d}" for n in range(10)]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start_emulator() -> object:
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    os.environ.update(
+        AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}",
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+        POWERTOOLS_METRICS_DISABLED="true",
+        POWERTOOLS_TRACE_DISABLED="true",
+        POWERTOOLS_LOG_LEVEL="ERROR",
+    )
+    import boto3
+
+    sys.path[:0] = [str(ROOT), str(ROOT / "shared")]
+    from tests.support.tables import create_tables_from_template
+
+    create_tables_from_template(boto3.client("dynamodb"), names=["MediaTable"])
+    return server
+
+
+def _items(start: int, count: int, rng: random.Random) -> list:
+    from medialib.domain.media import EntityRef, Media, new_media_id
+
+    base_ms = 1_790_000_000_000
+    items = []
+    for n in range(start, start + count):
+        media_id = new_media_id(base_ms + n * 1000)
+        words = rng.sample(WORDS, 2)
+        rare = f"rare{n}" if n % 5000 == 0 else None  # a handful of items a search can single out
+        filename = "-".join(filter(None, [words[0], rare, words[1]])) + ".jpg"
+        items.append(
+            Media(
+                tenant_id=TENANT,
+                id=media_id,
+                kind=rng.choice(KINDS),
+                status=rng.choice(STATUSES),
+                filename=filename,
+                content_type="image/jpeg",
+                size=rng.randint(1_000, 20_000_000),
+                folder=rng.choice(FOLDERS),
+                tag_ids=rng.sample(TAGS, rng.choice([0, 0, 1, 2])),
+                used_by=[EntityRef(type="product", id=f"p{n}")] if rng.random() < 0.3 else [],
+                original_key=f"originals/{TENANT}/{media_id}",
+                created_at="2026-11-23T00:00:00.000Z",
+                updated_at="2026-11-23T00:00:00.000Z",
+                max_size=1,
+            )
+        )
+    return items
+
+
+@dataclass
+class Measured:
+    keys: int  # index keys read (ScannedCount, summed over pages)
+    items: int  # items read by key
+    seconds: float
+    returned: int
+
+
+def _measure(run) -> Measured:  # type: ignore[no-untyped-def]
+    times: list[float] = []
+    keys = items = returned = 0
+    for _ in range(3):
+        started = time.perf_counter()
+        keys, items, returned = run()
+        times.append(time.perf_counter() - started)
+    return Measured(keys, items, statistics.median(times), returned)
+
+
+def _request_kinds() -> dict:
+    from medialib.adapters import media_store
+    from medialib.services.media import ListParams, list_media
+
+    def listing(**params):  # type: ignore[no-untyped-def]
+        def run() -> tuple[int, int, int]:
+            page = list_media(TENANT, ListParams(**params))
+            return page.index_reads, page.item_reads, len(page.items)
+
+        return run
+
+    def cursor_page():  # type: ignore[no-untyped-def]
+        cursor = list_media(TENANT, ListParams(limit=24)).next_cursor
+
+        def run() -> tuple[int, int, int]:
+            page = list_media(TENANT, ListParams(limit=24, cursor=cursor))
+            return page.index_reads, page.item_reads, len(page.items)
+
+        return run
+
+    def total() -> tuple[int, int, int]:
+        media_store.count(TENANT, "all")
+        return 0, 1, 0  # one counter item, by key
+
+    return {
+        "default list (created_at desc), offset 0": listing(limit=24),
+        "default list, offset 5,000": listing(limit=24, offset=5000),
+        "cursor page (page 2)": cursor_page(),
+        "filter kind=video": listing(limit=24, kind="video"),
+        "filter status=failed": listing(limit=24, status="failed"),
+        "filter folder=/f07": listing(limit=24, folder="/f07"),
+        "filter tag (1 slug)": listing(limit=24, tag="t3"),
+        "filter unused=true": listing(limit=24, unused=True),
+        "sort filename asc": listing(limit=24, sort="filename", order="asc"),
+        "sort size desc": listing(limit=24, sort="size"),
+        "sort filename, offset 5,000": listing(limit=24, sort="filename", offset=5000),
+        "search, few matches (rare)": listing(limit=24, query="rare"),
+        "search, common word (w0042)": listing(limit=24, query="w0042"),
+        "total (counter)": total,
+    }
+
+
+def _tag_slugs() -> None:
+    """Give the benchmark's tag ids slugs t0..t9, as the tags service would."""
+    from medialib.adapters import catalogue_store
+
+    for n, tag_id in enumerate(TAGS):
+        tag = catalogue_store.Tag(
+            tag_id, f"t{n}", f"t{n}", None, 0, "2026-11-23T00:00:00.000Z", "2026-11-23T00:00:00.000Z"
+        )
+        catalogue_store.create_tag(TENANT, tag)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000])
+    args = parser.parse_args()
+    server = _start_emulator()
+    try:
+        from medialib.adapters import media_store
+
+        _tag_slugs()
+        rng = random.Random(7)
+        results: dict[int, dict[str, Measured]] = {}
+        loaded = 0
+        for size in args.sizes:
+            started = time.perf_counter()
+            for chunk_start in range(loaded, size, 1000):
+                media_store.bulk_import(_items(chunk_start, min(1000, size - chunk_start), rng))
+            loaded = size
+            print(f"loaded {size} items in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+            results[size] = {name: _measure(run) for name, run in _request_kinds().items()}
+        _print(results)
+    finally:
+        server.stop()  # type: ignore[attr-defined]
+
+
+def _print(results: dict[int, dict[str, Measured]]) -> None:
+    sizes = list(results)
+    first, last = sizes[0], sizes[-1]
+    cells = [f"keys+items @ {s:,}" for s in sizes] + [f"ms @ {s:,}" for s in sizes]
+    print("| request (limit 24) | " + " | ".join(cells) + f" | reads {last:,} ÷ {first:,} |")
+    print("|" + "---|" * (2 + 2 * len(sizes)))
+    for name in results[first]:
+        runs = [results[s][name] for s in sizes]
+        reads = [f"{m.keys}+{m.items}" for m in runs]
+        ms = [f"{m.seconds * 1000:.0f}" for m in runs]
+        before, after = runs[0].keys + runs[0].items, runs[-1].keys + runs[-1].items
+        ratio = f"{after / before:.2f}×" if before else "-"
+        print(f"| {name} | " + " | ".join(reads + ms) + f" | {ratio} |")
+
+
+if __name__ == "__main__":
+    main()
