@@ -146,7 +146,7 @@ def test_put_upload_is_processed(stack):
     assert [(v["name"], v["width"], v["height"]) for v in item["variants"]] == [
         ("800", 600, 800),
         ("400", 300, 400),
-        ("150", 112, 150),
+        ("150", 113, 150),
     ]
 
 

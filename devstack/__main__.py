@@ -1,0 +1,68 @@
+"""``python -m devstack [--port 3000] [--aws-port 5000]``: the local stack until Ctrl-C or SIGTERM.
+
+PORT and AWS_PORT in the environment set the defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+from devstack.stack import LocalStack
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m devstack",
+        description="Run the media library locally: API gateway, S3/SQS/DynamoDB emulator and queue poller.",
+    )
+    # String defaults go through type=int too, so a bad PORT is reported like a bad --port.
+    parser.add_argument("--port", type=int, default=os.environ.get("PORT", "3000"), help="API port (0: any)")
+    parser.add_argument(
+        "--aws-port", type=int, default=os.environ.get("AWS_PORT", "5000"), help="emulator port (0: any)"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    # The stack's own lines (one per request, one per queue batch) at INFO; libraries' only when they warn.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    logging.getLogger("devstack").setLevel(logging.INFO)
+    stopping = threading.Event()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signal_number, lambda *_: stopping.set())
+
+    seed_demo = importlib.util.find_spec("medialib.services.api_keys") is not None
+    if not seed_demo:
+        logging.warning("medialib.services.api_keys is missing: starting without a demo key")
+    try:
+        stack = LocalStack(port=args.port, aws_port=args.aws_port, seed_demo=seed_demo).start()
+    except OSError as exc:
+        print(f"devstack: cannot start: {exc}", file=sys.stderr)
+        return 1
+    try:
+        print(f"API        {stack.api_url}  (try {stack.api_url}/v1/docs)")
+        print(f"Emulator   {stack.aws_url}  (S3, SQS, DynamoDB; bucket {stack.bucket})")
+        if stack.demo_key:
+            print(f"Tenant     {stack.demo_tenant}")
+            print(f"API key    {stack.demo_key}")
+            print()
+            print(f"export MEDIALIB_URL={stack.api_url}")
+            print(f"export MEDIALIB_KEY={stack.demo_key}")
+        print("Ctrl-C stops the stack.", flush=True)
+        while not stopping.wait(0.5):
+            pass
+    finally:
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
