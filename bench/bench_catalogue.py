@@ -50,7 +50,7 @@ def _start_emulator() -> object:
     os.environ.update(
         AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}",
         AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - the emulator takes any key
         AWS_DEFAULT_REGION="us-east-1",
         POWERTOOLS_METRICS_DISABLED="true",
         POWERTOOLS_TRACE_DISABLED="true",
@@ -204,7 +204,7 @@ def _print(results: dict[int, dict[str, Measured]]) -> None:
         reads = [f"{m.keys}+{m.items}" for m in runs]
         ms = [f"{m.seconds * 1000:.0f}" for m in runs]
         before, after = runs[0].keys + runs[0].items, runs[-1].keys + runs[-1].items
-        ratio = f"{after / before:.2f}×" if before else "-"
+        ratio = f"{after / before:.2f}x" if before else "-"
         print(f"| {name} | " + " | ".join(reads + ms) + f" | {ratio} |")
 
 

@@ -1,1 +1,4 @@
-"""The local stack: emulator, gateway and poller built from template.yaml, and the medialib CLI. Never deployed."""
+"""The local stack (emulator, gateway, poller built from template.yaml) and the medialib CLI.
+
+Never deployed to Lambda.
+"""

@@ -9,7 +9,9 @@ from medialib.observability import logger, tracer
 
 # The document describes every route, so this function includes them all; API Gateway only
 # ever sends it the two documentation paths.
-app = build_resolver(media.router, uploads.router, tags.router, folders.router, entities.router, public.router)
+app = build_resolver(
+    media.router, uploads.router, tags.router, folders.router, entities.router, public.router
+)
 configure_docs(app)
 
 

@@ -66,22 +66,24 @@ def create_folder(tenant_id: str, path: str, ancestors: list[str], now: str) -> 
     }
     if path in existing:
         raise AlreadyExists(f"Folder {path} already exists")
+    chain = [*ancestors, path]
     try:
         with TransactWrite(connection=transaction_connection()) as tx:
-            parent = "/"
-            for folder in [*ancestors, path]:
-                if folder not in existing:
-                    tx.save(
-                        FolderRecord(*_folder_key(tenant_id, folder), created_at=now),
-                        condition=FolderRecord.sk.does_not_exist(),
+            for position, folder in enumerate(chain):
+                if folder in existing:
+                    continue
+                parent = chain[position - 1] if position else "/"
+                child_is_new = position + 1 < len(chain)  # everything below a new folder is new
+                tx.save(
+                    FolderRecord(*_folder_key(tenant_id, folder), created_at=now, children=int(child_is_new)),
+                    condition=FolderRecord.sk.does_not_exist(),
+                )
+                if parent != "/" and parent in existing:
+                    tx.update(
+                        FolderRecord(*_folder_key(tenant_id, parent)),
+                        actions=[FolderRecord.children.add(1)],
+                        condition=FolderRecord.sk.exists(),
                     )
-                    if parent != "/":
-                        tx.update(
-                            FolderRecord(*_folder_key(tenant_id, parent)),
-                            actions=[FolderRecord.children.add(1)],
-                            condition=FolderRecord.sk.exists(),
-                        )
-                parent = folder
     except TransactWriteError as error:
         raise VersionConflict("Folders changed meanwhile; retry") from error
 

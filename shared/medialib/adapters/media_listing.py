@@ -165,8 +165,13 @@ def _streamed_page(query: ListQuery, *, skip: int, take: int, resume: dict[str, 
     if len(items) != len(page_ids):
         items = batch_get(query.tenant_id, page_ids)
         item_reads += len(page_ids)
-    return Page(items, {"k": next_start} if next_start else None, index_reads=results.page_iter.total_scanned_count,
-                item_reads=item_reads, source=source.name)
+    return Page(
+        items,
+        {"k": next_start} if next_start else None,
+        index_reads=results.page_iter.total_scanned_count,
+        item_reads=item_reads,
+        source=source.name,
+    )
 
 
 def _candidates(
@@ -235,8 +240,14 @@ def _search_page(query: ListQuery, *, skip: int, take: int, resume: dict[str, An
     start = (resume or {}).get("o", 0) + skip
     page = found[start : start + take]
     more = start + take < len(found)
-    return Page(page, {"o": start + take} if more else None, total=len(found), index_reads=index_reads,
-                item_reads=len(ids), source="search")
+    return Page(
+        page,
+        {"o": start + take} if more else None,
+        total=len(found),
+        index_reads=index_reads,
+        item_reads=len(ids),
+        source="search",
+    )
 
 
 def count_matching(query: ListQuery) -> int:

@@ -26,14 +26,16 @@ def same_name_and_size(tenant_id: str, filename: str, size: int) -> list[Media]:
 
 
 def check_duplicates(tenant_id: str, files: list[Fingerprint]) -> list[tuple[Fingerprint, list[Media]]]:
-    """Each file that matches something, with what it matches (sha256 when given)."""
+    """Each file that matches something, with what it matches (sha256 when given). Failed
+    items hold no bytes, so they are no reason to skip an upload (as at confirm)."""
     found = []
     for file in files:
-        existing = (
+        matches = (
             same_content(tenant_id, file.sha256)
             if file.sha256
             else same_name_and_size(tenant_id, file.filename, file.size)
         )
+        existing = [media for media in matches if media.status != "failed"]
         if existing:
             found.append((file, existing))
     return found

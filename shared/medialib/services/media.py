@@ -107,7 +107,9 @@ def list_media(tenant_id: str, params: ListParams) -> MediaPage:
     page = media_listing.list_page(query, skip=params.offset, take=params.limit, resume=resume)
     next_cursor = encode_cursor(page.resume, scope=scope, key=key) if page.resume else None
     total = page.total if page.total is not None else _total(query)
-    return MediaPage(page.items, params.limit, params.offset, total, next_cursor, page.index_reads, page.item_reads)
+    return MediaPage(
+        page.items, params.limit, params.offset, total, next_cursor, page.index_reads, page.item_reads
+    )
 
 
 def get_media(tenant_id: str, media_id: str) -> Media:
@@ -130,9 +132,8 @@ def check_version(media: Media, if_match: str | None) -> None:
 def update_media(tenant_id: str, media_id: str, changes: dict[str, Any], if_match: str | None) -> Media:
     media = get_media(tenant_id, media_id)
     check_version(media, if_match)
-    updated = media.model_copy(update={**changes, "updated_at": utc_now()})
-    folder = changes.get("folder")
-    return media_store.replace(media, Media.model_validate(updated.model_dump()), folder_must_exist=folder)
+    updated = Media.model_validate({**media.model_dump(), **changes, "updated_at": utc_now()})
+    return media_store.replace(media, updated, folder_must_exist=changes.get("folder"))
 
 
 def delete_media(tenant_id: str, media_id: str, if_match: str | None, *, force: bool = False) -> None:

@@ -10,13 +10,16 @@ from __future__ import annotations
 import re
 
 from medialib.adapters import catalogue_store, media_listing, media_store
-from medialib.domain.errors import ValidationFailed, VersionConflict
+from medialib.domain.errors import NotFound, ValidationFailed, VersionConflict
 from medialib.domain.media import EntityRef, Media, utc_now
 
 ENTITY_TYPE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 ENTITY_ID_PATTERN = re.compile(r"^[A-Za-z0-9_:.\-]{1,128}$")
 # One transaction holds the entity, each changed item and its index row, and the totals.
 MAX_MEDIA_PER_ENTITY = 40
+# DynamoDB allows 100 actions per transaction; an item whose ``used_by`` changes costs two
+# (the item, its ``unused`` row), plus the entity and the ``unused`` total.
+_MAX_ITEMS_PER_TRANSACTION = 48
 _DETACH_BATCH = 20
 _ATTEMPTS = 3
 
@@ -37,7 +40,9 @@ def set_entity_media(tenant_id: str, entity_type: str, entity_id: str, media_ids
     for _ in range(_ATTEMPTS):
         try:
             return _set_once(tenant_id, EntityRef(type=entity_type, id=entity_id), wanted)
-        except VersionConflict:
+        except (VersionConflict, NotFound):
+            # An item changed or was deleted meanwhile: look again (a deleted one is then
+            # reported as unknown).
             continue
     raise VersionConflict("The entity or its media kept changing; retry")
 
@@ -53,14 +58,27 @@ def _set_once(tenant_id: str, ref: EntityRef, wanted: list[str]) -> list[Media]:
             errors=[{"field": "media_ids", "message": f"unknown: {media_id}"} for media_id in unknown],
         )
     now = utc_now()
-    changes: list[tuple[Media, Media | None]] = []
+    detaches: list[tuple[Media, Media | None]] = []
+    attaches: list[tuple[Media, Media | None]] = []
     for media_id, media in found.items():
         attach = media_id in wanted
         if attach != (ref in media.used_by):
             uses = [r for r in media.used_by if r != ref] + ([ref] if attach else [])
-            changes.append((media, media.model_copy(update={"used_by": uses, "updated_at": now})))
-    stage = catalogue_store.stage_entity(tenant_id, entity, wanted, now)
-    stored = {m.id: m for m in media_store.replace_many(changes, extra=stage)}
+            change = (media, media.model_copy(update={"used_by": uses, "updated_at": now}))
+            (attaches if attach else detaches).append(change)
+    if len(detaches) + len(attaches) <= _MAX_ITEMS_PER_TRANSACTION:
+        stage = catalogue_store.stage_entity(tenant_id, entity, wanted, now)
+        stored = {m.id: m for m in media_store.replace_many([*detaches, *attaches], extra=stage)}
+    else:
+        # Too many items for one transaction: detach first (the entity keeps the items that
+        # stay), then attach and order. Each step is atomic and conditional, so no reference
+        # ever points at a missing item; a conflict in between is retried from the start.
+        kept = [media_id for media_id in entity.media_ids if media_id in found and media_id in wanted]
+        stage = catalogue_store.stage_entity(tenant_id, entity, kept, now)
+        stored = {m.id: m for m in media_store.replace_many(detaches, extra=stage)}
+        interim = catalogue_store.Entity(entity.type, entity.id, kept, entity.version + 1 if kept else 0)
+        stage = catalogue_store.stage_entity(tenant_id, interim, wanted, now)
+        stored.update({m.id: m for m in media_store.replace_many(attaches, extra=stage)})
     return [stored.get(media_id, found[media_id]) for media_id in wanted]
 
 

@@ -146,6 +146,9 @@ def replace_tags(tenant_id: str, media_id: str, tag_ids: list[str]) -> list[Tag]
 
 
 def remove_tag(tenant_id: str, media_id: str, tag_id: str) -> list[Tag]:
+    """Idempotent for a tag the item does not carry; a tag that does not exist is a 404."""
+    if tag_id not in get_media(tenant_id, media_id).tag_ids:
+        _tag_or_404(tenant_id, tag_id)
     _change_tags(tenant_id, media_id, lambda ids: [i for i in ids if i != tag_id])
     return item_tags(tenant_id, media_id)
 

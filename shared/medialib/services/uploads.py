@@ -110,7 +110,10 @@ def confirm(tenant_id: str, request: ConfirmRequest) -> tuple[Media, bool]:
         if policy != "allow":
             existing = _existing_copy(media)
             if existing is not None:
-                remove_media(media)
+                try:
+                    remove_media(media)
+                except VersionConflict:
+                    continue  # processing moved it meanwhile; decide again on the new state
                 if policy == "reject":
                     raise Duplicate(
                         "The same file is already in the library",
