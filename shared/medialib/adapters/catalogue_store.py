@@ -96,7 +96,7 @@ def delete_folder(tenant_id: str, path: str, parent: str) -> None:
         raise NotFound(f"Folder {path} does not exist") from None
     if record.children:
         raise FolderNotEmpty(f"Folder {path} has subfolders")
-    counter = CounterRecord(tenant_pk(tenant_id), f"COUNT#folder#{path}")
+    counter = CounterRecord(tenant_pk(tenant_id), f"COUNT#holds#{path}")  # listed and pending
     try:
         with TransactWrite(connection=transaction_connection()) as tx:
             tx.delete(record, condition=(FolderRecord.children == 0) | FolderRecord.children.does_not_exist())

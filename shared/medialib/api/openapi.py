@@ -7,12 +7,20 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Serve
 
 TITLE = "Media Library API"
 VERSION = "1.0.0"
-DESCRIPTION = (
-    "Upload media straight to storage with presigned URLs, let the service process what lands "
-    "(type sniffing, dimensions, WebP variants, hash, placeholder), and manage it over REST. "
-    "Errors are RFC 9457 problem+json with a stable `code`. Lists cap `offset` at 10,000; use "
-    "`cursor` beyond. Revoked keys stop working within 60 seconds (authorizer cache)."
-)
+DESCRIPTION = """\
+Upload media straight to storage with presigned URLs, let the service process what lands (type
+sniffing, dimensions, WebP variants, hash, placeholder), and manage it over REST.
+
+- Errors are RFC 9457 `application/problem+json` with a stable `code`; every response carries
+  `X-Request-Id`.
+- Lists cap `offset` at 10,000; page further with `cursor`, which is signed and bound to the
+  tenant, sort, order and filters that produced it.
+- `pagination.total` is exact and cheap for the unfiltered list and each single filter; for a
+  search it is the number of matches. A search matching more than 1,000 items is a 400.
+- Limits: 10 tags per item, 40 media per entity, 5 slugs in `tag`, 100 files per duplicate check.
+- `on_duplicate` is decided at confirm from the stored bytes' SHA-256.
+- Revoked keys stop working within 60 seconds (authorizer cache).
+"""
 SECURITY_SCHEMES = {"apiKey": HTTPBearer(description="Authorization: Bearer <api key>")}
 
 

@@ -145,10 +145,19 @@ class Media(BaseModel):
 
 
 def counter_dimensions(media: Media | None) -> set[str]:
-    """The totals a listed item contributes to; pending uploads count nowhere."""
-    if media is None or not media.listed:
+    """The totals an item contributes to. Pending uploads count only towards ``holds#<folder>``,
+    which keeps a folder from being deleted while an upload into it is still open."""
+    if media is None:
         return set()
-    dims = {"all", f"kind#{media.kind}", f"status#{media.status}", f"folder#{media.folder}"}
+    if not media.listed:
+        return {f"holds#{media.folder}"}
+    dims = {
+        "all",
+        f"kind#{media.kind}",
+        f"status#{media.status}",
+        f"folder#{media.folder}",
+        f"holds#{media.folder}",
+    }
     dims.update(f"tag#{tag_id}" for tag_id in media.tag_ids)
     if not media.used_by:
         dims.add("unused")
