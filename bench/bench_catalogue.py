@@ -29,6 +29,7 @@ KINDS = ["image"] * 16 + ["video"] * 2 + ["document", "model"]
 STATUSES = ["ready"] * 18 + ["processing", "failed"]
 FOLDERS = ["/"] + [f"/f{n:02d}" for n in range(20)]
 TAGS = [f"tag_BENCH{n:012d}" for n in range(10)]
+RARE_ITEMS = {1_000, 4_000, 9_000}
 
 
 def _free_port() -> int:
@@ -73,7 +74,7 @@ def _items(start: int, count: int, rng: random.Random) -> list:
     for n in range(start, start + count):
         media_id = new_media_id(base_ms + n * 1000)
         words = rng.sample(WORDS, 2)
-        rare = f"rare{n}" if n % 5000 == 0 else None  # a handful of items a search can single out
+        rare = "rare" if n in RARE_ITEMS else None  # the same three matches at every size
         filename = "-".join(filter(None, [words[0], rare, words[1]])) + ".jpg"
         items.append(
             Media(

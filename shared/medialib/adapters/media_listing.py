@@ -179,7 +179,10 @@ def _candidates(
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """Matching (media id, key to resume after it), in source order."""
     if not source.needs_items:
-        for row in results:
+        wanted = results.page_iter.page_size
+        for taken, row in enumerate(results, start=1):
+            # Ask the next page for only what is still wanted, so reads stay at offset + limit + 1.
+            results.page_iter.page_size = max(1, wanted - taken)
             yield source.media_id(row), results.last_evaluated_key
         return
     buffer: list[tuple[str, dict[str, Any]]] = []

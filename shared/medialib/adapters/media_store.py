@@ -140,7 +140,8 @@ def _to_record(media: Media) -> MediaRecord:
     if media.listed:
         record.list_pk = tenant_pk(tenant)
         record.created_key = media.id
-        record.filename_key = f"{media.filename.casefold()}#{media.id}"
+        # \x01 sorts before any character a filename may hold, so "photo" lists before "photo 2".
+        record.filename_key = f"{media.filename.casefold()}\x01{media.id}"
         record.size_key = f"{media.size or 0:015d}#{media.id}"
         record.kind_pk = f"{tenant}#kind#{media.kind}"
         record.status_pk = f"{tenant}#status#{media.status}"
@@ -193,7 +194,7 @@ def _stage(tx: TransactWrite, changes: list[tuple[Media | None, Media | None]]) 
 
 
 def _explain(
-    error: TransactWriteError, changes: list[tuple[Media, Media | None]], folder: str | None
+    error: TransactWriteError, tenant_id: str, changes: list[tuple[Media, Media | None]], folder: str | None
 ) -> None:
     """Turn a cancelled transaction into the domain error that explains it, by looking again
     (DynamoDB reports reasons in its own order of operations, not ours)."""
@@ -202,8 +203,7 @@ def _explain(
         if "TransactionConflict" in codes:
             raise VersionConflict("A concurrent change touched the same items; retry") from error
         raise Unavailable("The database did not accept the change; retry") from error
-    tenant_id = changes[0][0].tenant_id if changes else None
-    if tenant_id and folder not in (None, "/") and not folder_exists(tenant_id, folder):
+    if folder not in (None, "/") and not folder_exists(tenant_id, folder):
         raise NotFound("The folder does not exist", errors=[{"field": "folder", "message": "no such folder"}])
     for before, _ in changes:
         current = get(before.tenant_id, before.id)
@@ -231,7 +231,7 @@ def create(media: Media, *, folder_must_exist: str | None = None) -> None:
     except TransactWriteError as error:
         if get(media.tenant_id, media.id) is not None:
             raise AlreadyExists("Media already exists") from error
-        _explain(error, [], folder_must_exist)
+        _explain(error, media.tenant_id, [], folder_must_exist)
         raise
 
 
@@ -270,7 +270,7 @@ def replace_many(
             if extra is not None:
                 extra(tx)
     except TransactWriteError as error:
-        _explain(error, changes, folder_must_exist)
+        _explain(error, changes[0][0].tenant_id, changes, folder_must_exist)
     return stored
 
 

@@ -58,18 +58,18 @@ def _cursor_scope(tenant_id: str, params: ListParams) -> str:
 
 def _list_query(tenant_id: str, params: ListParams) -> media_listing.ListQuery | None:
     """The storage query for ``params``; None when it cannot match anything (an unknown tag)."""
-    tag_ids: list[str] = []
-    for slug in dict.fromkeys(filter(None, (params.tag or "").split(","))):
-        tag_id = catalogue_store.tag_id_for_slug(tenant_id, slug)
-        if tag_id is None:
-            return None
-        tag_ids.append(tag_id)
     try:
         words = tuple(query_words(params.query)) if params.query is not None else ()
     except ValueError as error:
         raise ValidationFailed(
             "The search query is not valid", errors=[{"field": "query", "message": str(error)}]
         ) from None
+    tag_ids: list[str] = []
+    for slug in dict.fromkeys(filter(None, (params.tag or "").split(","))):
+        tag_id = catalogue_store.tag_id_for_slug(tenant_id, slug)
+        if tag_id is None:
+            return None
+        tag_ids.append(tag_id)
     return media_listing.ListQuery(
         tenant_id=tenant_id,
         sort=params.sort,

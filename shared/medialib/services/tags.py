@@ -103,7 +103,10 @@ def delete_tag(tenant_id: str, tag_id: str) -> None:
     while True:
         page = media_listing.list_page(query, skip=0, take=50, resume=None)
         for media in page.items:
-            _change_tags(tenant_id, media.id, lambda ids: [i for i in ids if i != tag_id], check=False)
+            try:
+                _change_tags(tenant_id, media.id, lambda ids: [i for i in ids if i != tag_id], check=False)
+            except NotFound:
+                continue  # deleted meanwhile, and its tag rows with it: nothing to detach
         if page.resume is None:
             break
     catalogue_store.remove_tag(tenant_id, tag)
