@@ -12,10 +12,8 @@ from pathlib import Path
 
 import boto3
 import pytest
-from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
-from medialib.adapters import accounts_store
 from medialib.domain.errors import AlreadyExists, NotFound, Unauthorized, ValidationFailed
 from medialib.domain.principal import Principal
 from medialib.services import api_keys
@@ -23,20 +21,6 @@ from tests.support.tables import create_tables_from_template
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT_TABLES = ["TenantsTable", "ApiKeysTable"]
-
-
-@pytest.fixture
-def dynamodb(monkeypatch):
-    """Fake credentials, no endpoint override, and the account tables under mock_aws."""
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name=accounts_store.REGION)
-        create_tables_from_template(client, names=ACCOUNT_TABLES)
-        yield client
 
 
 # ---------------------------------------------------------------- the template helper

@@ -8,13 +8,9 @@ import json
 import logging
 from pathlib import Path
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from medialib.adapters import accounts_store
 from medialib.services import api_keys
-from tests.support.tables import create_tables_from_template
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENT = json.loads((ROOT / "events" / "authorizer-request.json").read_text())
@@ -26,19 +22,6 @@ class FakeLambdaContext:
     memory_limit_in_mb = 256
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:medialib-AuthorizerFunction"
     aws_request_id = "5b9a1f6e-2d1c-4e0b-9a57-0c1f3c2d9e11"
-
-
-@pytest.fixture
-def dynamodb(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name=accounts_store.REGION)
-        create_tables_from_template(client, names=["TenantsTable", "ApiKeysTable"])
-        yield client
 
 
 @pytest.fixture

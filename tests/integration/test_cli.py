@@ -10,30 +10,15 @@ from pathlib import Path
 
 import boto3
 import pytest
-from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
 from devstack.cli import main
-from medialib.adapters import accounts_store
 from medialib.domain.errors import Unauthorized
 from medialib.services import api_keys
 from tests.support.tables import create_tables_from_template
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT_TABLES = ["TenantsTable", "ApiKeysTable"]
-
-
-@pytest.fixture
-def dynamodb(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name=accounts_store.REGION)
-        create_tables_from_template(client, names=ACCOUNT_TABLES)
-        yield client
 
 
 def run(capsys, *argv: str) -> tuple[int, list[str], str]:
