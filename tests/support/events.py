@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +20,25 @@ def api_event(
     name: str,
     *,
     media_id: str | None = None,
+    path: dict[str, str] | None = None,
     body: Any = ...,
     query: dict[str, str] | None = ...,  # type: ignore[assignment]
     headers: dict[str, str] | None = None,
     tenant_id: str = "demo",
     scopes: str = "media:read media:write media:delete",
 ) -> dict[str, Any]:
-    """A sample API Gateway proxy event with the given id, body, query, headers and caller."""
+    """A sample API Gateway proxy event with the given path parameters (``media_id`` is a
+    shorthand for ``path={"media_id": ...}``), body, query, headers and caller.
+
+    Path parameters replace the sample's values, and the path is rebuilt from the event's
+    ``resource`` (``/v1/media/{media_id}/tags/{tag_id}``), so any route's parameters work.
+    """
     event = copy.deepcopy(load_event(name))
+    params = dict(path or {})
     if media_id is not None:
-        event["path"] = event["path"].replace(SAMPLE_MEDIA_ID, media_id)
-        event["pathParameters"] = {"media_id": media_id}
+        params["media_id"] = media_id
+    if params:
+        _set_path_parameters(event, params)
     if body is not ...:
         event["body"] = body if isinstance(body, str) or body is None else json.dumps(body)
     if query is not ...:
@@ -42,6 +51,20 @@ def api_event(
     if authorizer is not None:
         authorizer.update(tenant_id=tenant_id, scopes=scopes)
     return event
+
+
+def _set_path_parameters(event: dict[str, Any], params: dict[str, str]) -> None:
+    values = {**(event.get("pathParameters") or {}), **params}
+    unknown = set(values) - set(re.findall(r"{(\w+)}", event["resource"]))
+    if unknown:
+        raise ValueError(f"{event['resource']} has no path parameter(s) {sorted(unknown)}")
+    rebuilt = re.sub(r"{(\w+)}", lambda match: values[match[1]], event["resource"])
+    event["pathParameters"] = values
+    event["path"] = rebuilt
+    context = event.get("requestContext") or {}
+    if "path" in context:
+        stage = context.get("stage")
+        context["path"] = f"/{stage}{rebuilt}" if stage else rebuilt
 
 
 def sqs_event_for(records: list[dict[str, Any]]) -> dict[str, Any]:
