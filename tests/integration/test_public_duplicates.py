@@ -410,11 +410,6 @@ def test_bad_on_duplicate_values_are_rejected(value):
     assert confirm(upload_id)[0] == 201
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="uploads.confirm deletes a discarded duplicate's record, so a retried confirm (say, "
-    "after a lost response) gets 404 instead of the same answer as the first call",
-)
 def test_a_repeated_return_existing_confirm_returns_the_existing_item_again():
     data = distinct_jpeg()
     existing = make_item("original.jpg", data)

@@ -135,6 +135,8 @@ class Media(BaseModel):
     upload_expires_at: str | None = None
     confirmed_at: str | None = None
     on_duplicate: Literal["allow", "reject", "return_existing"] = "allow"
+    # Set when confirm discarded this upload as a copy of that item: retries get the same answer.
+    duplicate_of: str | None = None
     # processing bookkeeping: which stored object the results describe
     source_etag: str | None = None
     source_sequencer: str | None = None

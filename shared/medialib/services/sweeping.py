@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from medialib.adapters import media_store, object_storage
 from medialib.domain.errors import MediaLibError
-from medialib.domain.media import iso_timestamp
+from medialib.domain.media import iso_timestamp, variants_prefix
 from medialib.observability import logger
 from medialib.services.media import purge_storage
 from medialib.services.processing import LandedObject, process_landed
@@ -50,13 +50,14 @@ def _expire_upload(tenant_id: str, media_id: str) -> bool:
     media = media_store.get(tenant_id, media_id)
     if media is None or media.status != "pending":
         return False
+    keys, prefixes = [media.original_key], [variants_prefix(tenant_id, media_id)]
     try:
         media_store.delete(
-            media, purge_keys=[media.original_key], purge_prefixes=[], now=iso_timestamp(datetime.now(UTC))
+            media, purge_keys=keys, purge_prefixes=prefixes, now=iso_timestamp(datetime.now(UTC))
         )
     except MediaLibError:
         return False  # it moved on meanwhile (confirmed or processed)
-    return purge_storage(tenant_id, media_id, [media.original_key], [])
+    return purge_storage(tenant_id, media_id, keys, prefixes)
 
 
 def _reprocess(tenant_id: str, media_id: str) -> str:

@@ -26,12 +26,12 @@ from medialib.domain.media import (
     new_media_id,
     original_key,
     utc_now,
+    variants_prefix,
 )
 from medialib.domain.requests import ConfirmRequest, PresignRequest
 from medialib.imaging.sniff import SNIFF_BYTES, sniff
 from medialib.observability import logger, metrics
 from medialib.services.duplicates import same_content
-from medialib.services.media import remove_media
 from medialib.services.outcomes import record_failure
 from medialib.settings import get_settings
 
@@ -104,6 +104,8 @@ def confirm(tenant_id: str, request: ConfirmRequest) -> tuple[Media, bool]:
         media = media_store.get(tenant_id, request.upload_id)
         if media is None:
             raise NotFound("Upload not found")
+        if media.duplicate_of is not None:
+            return _duplicate_answer(media), False
         if media.confirmed_at is not None:
             return media, False
         policy = request.on_duplicate if "on_duplicate" in request.model_fields_set else media.on_duplicate
@@ -111,24 +113,49 @@ def confirm(tenant_id: str, request: ConfirmRequest) -> tuple[Media, bool]:
             existing = _existing_copy(media)
             if existing is not None:
                 try:
-                    remove_media(media)
+                    discarded = _discard_as_copy(media, existing, policy)
                 except VersionConflict:
                     continue  # processing moved it meanwhile; decide again on the new state
-                if policy == "reject":
-                    raise Duplicate(
-                        "The same file is already in the library",
-                        existing={
-                            "id": existing.id,
-                            "filename": existing.filename,
-                            "created_at": existing.created_at,
-                        },
-                    )
-                return existing, False
+                return _duplicate_answer(discarded), False
         try:
             return _confirm_once(media, request), True
         except VersionConflict:
             continue  # processing moved the item meanwhile; look again
     raise VersionConflict("The upload changed while confirming; retry")
+
+
+def _discard_as_copy(media: Media, existing: Media, policy: str) -> Media:
+    """Keep an unlisted record of the decision (so a retried confirm gets the same answer, until
+    the sweeper expires it) and remove the copy's bytes."""
+    now = utc_now()
+    discarded = media.model_copy(
+        update={
+            "status": "pending",
+            "duplicate_of": existing.id,
+            "on_duplicate": policy,
+            "variants": [],
+            "placeholder": None,
+            "confirmed_at": now,
+            "upload_expires_at": now,
+            "updated_at": now,
+        }
+    )
+    stored = media_store.replace(media, discarded)
+    object_storage.delete_keys([media.original_key])
+    object_storage.delete_prefixes([variants_prefix(media.tenant_id, media.id)])
+    return stored
+
+
+def _duplicate_answer(discarded: Media) -> Media:
+    existing = media_store.get(discarded.tenant_id, discarded.duplicate_of or "")
+    if existing is None or not existing.listed:
+        raise NotFound("Upload not found")
+    if discarded.on_duplicate == "reject":
+        raise Duplicate(
+            "The same file is already in the library",
+            existing={"id": existing.id, "filename": existing.filename, "created_at": existing.created_at},
+        )
+    return existing
 
 
 def _existing_copy(media: Media) -> Media | None:
