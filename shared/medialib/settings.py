@@ -20,6 +20,7 @@ class Settings(BaseModel):
     media_table: str = "medialib-media"
     tenants_table: str = "medialib-tenants"
     keys_table: str = "medialib-api-keys"
+    idempotency_table: str = "medialib-idempotency"
     media_bucket: str = "medialib-media-123456789012-us-east-1"
     # Where originals and variants are delivered from (CloudFront in AWS, the emulator locally).
     media_base_url: str = "http://127.0.0.1:5000/medialib-media-123456789012-us-east-1"

@@ -425,3 +425,24 @@ def test_sweeper_expires_unconfirmed_uploads():
     assert report.expired == 1
     status, _, problem = call(uploads_api, api_event("confirm-upload", body={"upload_id": upload_id}))
     assert (status, problem["code"]) == (404, "not_found")
+
+
+def test_idempotency_key_replays_the_first_presign_and_refuses_another_body():
+    body = {"filename": "a.jpg", "content_type": "image/jpeg", "size": 10}
+    first = call(uploads_api, api_event("presign-upload", body=body, headers={"Idempotency-Key": "k-1"}))
+    again = call(uploads_api, api_event("presign-upload", body=body, headers={"idempotency-key": "k-1"}))
+    assert first[0] == 201 and again[0] == 201
+    assert again[2]["data"]["upload_id"] == first[2]["data"]["upload_id"]
+    other = call(
+        uploads_api,
+        api_event("presign-upload", body={**body, "size": 11}, headers={"Idempotency-Key": "k-1"}),
+    )
+    assert (other[0], other[2]["code"]) == (422, "idempotency_key_reused")
+    elsewhere = api_event("presign-upload", body=body, headers={"Idempotency-Key": "k-1"}, tenant_id="other")
+    assert call(uploads_api, elsewhere)[2]["data"]["upload_id"] != first[2]["data"]["upload_id"]
+    fresh = call(uploads_api, api_event("presign-upload", body=body))
+    assert fresh[2]["data"]["upload_id"] != first[2]["data"]["upload_id"]
+    too_long = call(
+        uploads_api, api_event("presign-upload", body=body, headers={"Idempotency-Key": "x" * 256})
+    )
+    assert (too_long[0], too_long[2]["code"]) == (400, "validation_error")

@@ -627,11 +627,6 @@ def test_delete_tag_racing_an_item_delete_still_completes(monkeypatch):
     assert_totals_match_listings()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Idempotency-Key (API.md conventions) is not implemented: a retried POST /v1/folders "
-    "with the same key and body answers 409 already_exists instead of the first 201",
-)
 def test_a_retried_create_with_the_same_idempotency_key_returns_the_first_response():
     headers = {"Idempotency-Key": "3f1c6a8e-create-folder"}
     first = catalogue("create-folder", body={"path": "/retry"}, headers=headers)

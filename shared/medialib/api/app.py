@@ -54,9 +54,26 @@ def build_resolver(*routers: Router) -> APIGatewayRestResolver:
     return app
 
 
+def idempotency_key(event: dict[str, Any]) -> str | None:
+    """The ``Idempotency-Key`` header of a POST (header names are case-insensitive)."""
+    if event.get("httpMethod") != "POST":
+        return None
+    return next(
+        (value for name, value in (event.get("headers") or {}).items() if name.lower() == "idempotency-key"),
+        None,
+    )
+
+
 def respond(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Resolve the event and stamp the gateway's request id on the response."""
-    response = app.resolve(event, context)
+    """Resolve the event (once per Idempotency-Key, for a POST that sends one) and stamp the
+    gateway's request id on the response."""
+    key = idempotency_key(event)
+    if key is None:
+        response = app.resolve(event, context)
+    else:
+        from medialib.api.idempotency import respond_once  # only requests that send a key pay for it
+
+        response = respond_once(event, context, key, lambda: app.resolve(event, context))
     request_id = (event.get("requestContext") or {}).get("requestId")
     if request_id:
         response.setdefault("multiValueHeaders", {})["X-Request-Id"] = [request_id]

@@ -19,6 +19,8 @@ sniffing, dimensions, WebP variants, hash, placeholder), and manage it over REST
   search it is the number of matches. A search matching more than 1,000 items is a 400.
 - Limits: 10 tags per item, 40 media per entity, 5 slugs in `tag`, 100 files per duplicate check.
 - `on_duplicate` is decided at confirm from the stored bytes' SHA-256.
+- POSTs accept `Idempotency-Key` (24 hours, per tenant and route): same body → the first
+  response; another body → 422 `idempotency_key_reused`; still running → 409.
 - Revoked keys stop working within 60 seconds (authorizer cache).
 """
 SECURITY_SCHEMES = {"apiKey": HTTPBearer(description="Authorization: Bearer <api key>")}

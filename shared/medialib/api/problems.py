@@ -52,3 +52,16 @@ def from_validation_errors(raw_errors: list[dict[str, Any]], request_id: str | N
         message = str(raw.get("msg", "is invalid")).removeprefix("Value error, ")
         errors.append({"field": ".".join(location) or "body", "message": message})
     return problem(400, "validation_error", "Bad Request", "The request is not valid", request_id, errors)
+
+
+def as_proxy_result(response: Response) -> dict[str, Any]:
+    """A problem answered before the resolver runs, as an API Gateway (REST) proxy result."""
+    headers = {
+        name: value if isinstance(value, list) else [value] for name, value in response.headers.items()
+    }
+    return {
+        "statusCode": response.status_code,
+        "multiValueHeaders": headers,
+        "body": response.body,
+        "isBase64Encoded": False,
+    }
