@@ -22,9 +22,10 @@ dev: install  ## the local stack on 127.0.0.1 (Ctrl-C stops it)
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy shared/medialib functions devstack
 	$(VENV)/bin/cfn-lint template.yaml
 
-test: lint  ## lint, template lint, unit + integration + end-to-end tests
+test: lint  ## ruff, mypy, cfn-lint, then unit + integration + end-to-end tests
 	$(PY) -m pytest
 
 test-fast: install  ## everything but the end-to-end tests

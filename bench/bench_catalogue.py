@@ -160,11 +160,10 @@ def _request_kinds() -> dict:
 def _tag_slugs() -> None:
     """Give the benchmark's tag ids slugs t0..t9, as the tags service would."""
     from medialib.adapters import catalogue_store
+    from medialib.domain.tags import Tag
 
     for n, tag_id in enumerate(TAGS):
-        tag = catalogue_store.Tag(
-            tag_id, f"t{n}", f"t{n}", None, 0, "2026-11-23T00:00:00.000Z", "2026-11-23T00:00:00.000Z"
-        )
+        tag = Tag(tag_id, f"t{n}", f"t{n}", None, 0, "2026-11-23T00:00:00.000Z", "2026-11-23T00:00:00.000Z")
         catalogue_store.create_tag(TENANT, tag)
 
 

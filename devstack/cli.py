@@ -63,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _table(rows: list[tuple[str, ...]], out: TextIO) -> None:
+def _table(rows: Sequence[tuple[str, ...]], out: TextIO) -> None:
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     for row in rows:
         print(
@@ -87,7 +87,7 @@ def _run(args: argparse.Namespace, out: TextIO) -> None:
         print(key, file=out)
     elif args.group == "keys" and args.command == "list":
         keys = api_keys.list_keys(args.tenant)
-        rows = [("KEY_ID", "SCOPES", "CREATED_AT", "REVOKED_AT", "LABEL")]
+        rows: list[tuple[str, ...]] = [("KEY_ID", "SCOPES", "CREATED_AT", "REVOKED_AT", "LABEL")]
         rows += [
             (k.key_id, ",".join(k.scopes), k.created_at, k.revoked_at or "-", k.label or "") for k in keys
         ]
@@ -111,12 +111,12 @@ def _run(args: argparse.Namespace, out: TextIO) -> None:
             out,
         )
     elif args.group == "tenants" and args.command == "list":
-        rows = [("TENANT_ID", "PUBLIC", "CREATED_AT", "UPDATED_AT")]
-        rows += [
+        tenant_rows: list[tuple[str, ...]] = [("TENANT_ID", "PUBLIC", "CREATED_AT", "UPDATED_AT")]
+        tenant_rows += [
             (t.tenant_id, "on" if t.public else "off", t.created_at, t.updated_at)
             for t in api_keys.list_tenants()
         ]
-        _table(rows, out)
+        _table(tenant_rows, out)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,7 +12,9 @@ import boto3
 from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
-from devstack.template import REGION, BucketSpec, LocalTemplate, QueueSpec, TableSpec
+from devstack.local_account import REGION
+from devstack.specs import BucketSpec, QueueSpec, TableSpec
+from devstack.template import LocalTemplate
 
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 _TABLE_PROPERTIES = (

@@ -9,8 +9,10 @@ import threading
 import time
 from typing import Any
 
-from devstack.environment import FunctionRuntime
-from devstack.template import REGION, LocalTemplate, QueueSpec, SqsSource
+from devstack.local_account import REGION
+from devstack.runtime import FunctionRuntime
+from devstack.specs import QueueSpec, SqsSource
+from devstack.template import LocalTemplate
 
 _LOG = logging.getLogger("devstack.poller")
 WAIT_SECONDS = 1  # short long-polls, so stop() returns within about a second

@@ -20,11 +20,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from devstack.cfn_yaml import REPO_ROOT, TEMPLATE_PATH
 from devstack.emulator import Emulator, port_is_free
-from devstack.environment import FunctionRuntime, apply_environment, build_environment, restore_environment
+from devstack.environment import apply_environment, build_environment, restore_environment
 from devstack.gateway import GatewayServer, LocalApiGateway
+from devstack.local_account import ACCOUNT_ID, REGION, STACK_NAME
 from devstack.poller import QueuePoller
-from devstack.template import ACCOUNT_ID, REGION, REPO_ROOT, STACK_NAME, TEMPLATE_PATH, LocalTemplate
+from devstack.runtime import FunctionRuntime
+from devstack.template import LocalTemplate
 
 DEMO_TENANT = "demo"
 _ONE_PER_PROCESS = threading.Lock()

@@ -46,4 +46,4 @@ class Settings(BaseModel):
 def get_settings() -> Settings:
     """Validate the environment once; a bad value fails the cold start loudly."""
     values = {name: os.environ[name.upper()] for name in Settings.model_fields if name.upper() in os.environ}
-    return Settings(**values)
+    return Settings.model_validate(values)

@@ -25,11 +25,16 @@ import pytest
 import requests
 from werkzeug.test import Client
 
+from devstack.cfn_yaml import REPO_ROOT, read_template
 from devstack.emulator import Emulator
-from devstack.environment import FunctionRuntime, build_environment
-from devstack.gateway import LocalApiGateway, RouteTable
+from devstack.environment import build_environment
+from devstack.gateway import LocalApiGateway
+from devstack.intrinsics import Unresolved
+from devstack.routing import RouteTable
+from devstack.runtime import FunctionRuntime
+from devstack.specs import ApiRoute
 from devstack.stack import LocalStack
-from devstack.template import REPO_ROOT, ApiRoute, LocalTemplate, Unresolved, read_template
+from devstack.template import LocalTemplate
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAcCBlCwAAAABJRU5ErkJggg=="

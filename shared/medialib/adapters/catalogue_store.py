@@ -17,6 +17,7 @@ from pynamodb.transactions import TransactWrite
 from medialib.adapters.dynamo import transaction_connection
 from medialib.adapters.media_store import FOLDER_SK_PREFIX, CounterRecord, FolderRecord, _Table, tenant_pk
 from medialib.domain.errors import AlreadyExists, FolderNotEmpty, NotFound, VersionConflict
+from medialib.domain.tags import Tag
 
 
 class TagRecord(_Table):
@@ -115,17 +116,6 @@ def delete_folder(tenant_id: str, path: str, parent: str) -> None:
 
 
 # ---------------------------------------------------------------- tags
-
-
-@dataclass(frozen=True)
-class Tag:
-    id: str
-    slug: str
-    name: str
-    color: str | None
-    order: int
-    created_at: str
-    updated_at: str
 
 
 def _tag(record: TagRecord) -> Tag:
@@ -260,7 +250,7 @@ def get_entity(tenant_id: str, entity_type: str, entity_id: str) -> Entity:
         record = EntityRecord.get(*_entity_key(tenant_id, entity_type, entity_id), consistent_read=True)
     except DoesNotExist:
         return Entity(entity_type, entity_id, [], 0)
-    return Entity(entity_type, entity_id, list(record.media_ids), int(record.version))
+    return Entity(entity_type, entity_id, [str(i) for i in record.media_ids], int(record.version))
 
 
 def stage_entity(

@@ -78,7 +78,7 @@ class _Table(Model):
 class MediaRecord(_Table):
     """A media item. The index keys are set only while the item is listed (not pending)."""
 
-    document = MapAttribute()  # the domain model, minus what the key and index attributes hold
+    document: MapAttribute = MapAttribute()  # the domain model, minus what the key and index attributes hold
     kind = UnicodeAttribute()
     status = UnicodeAttribute()
     folder = UnicodeAttribute()
@@ -342,7 +342,8 @@ def due_purges(now: str, limit: int = 100) -> Iterator[PendingPurge]:
             record = PurgeRecord.get(key.pk, key.sk, consistent_read=True)
         except DoesNotExist:
             continue
-        yield PendingPurge(record.pk[2:], record.sk.removeprefix("PURGE#"), record.keys, record.prefixes)
+        keys, prefixes = [str(key) for key in record.keys], [str(prefix) for prefix in record.prefixes]
+        yield PendingPurge(record.pk[2:], record.sk.removeprefix("PURGE#"), keys, prefixes)
 
 
 def stale_items(status: str, due_before: str, limit: int = 100) -> Iterator[tuple[str, str]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
 
@@ -28,7 +30,7 @@ SECURITY_SCHEMES = {"apiKey": HTTPBearer(description="Authorization: Bearer <api
 
 def configure_docs(app: APIGatewayRestResolver) -> None:
     """Serve ``GET /v1/openapi.json`` and ``GET /v1/docs`` from ``app``'s routes."""
-    spec = {
+    spec: dict[str, Any] = {
         "title": TITLE,
         "version": VERSION,
         "description": DESCRIPTION,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 MAX_TAGS_PER_ITEM = 10
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
@@ -16,3 +17,14 @@ def slugify(name: str) -> str:
     if not slug:
         raise ValueError("must contain at least one letter or digit")
     return slug
+
+
+@dataclass(frozen=True)
+class Tag:
+    id: str
+    slug: str
+    name: str
+    color: str | None
+    order: int
+    created_at: str
+    updated_at: str

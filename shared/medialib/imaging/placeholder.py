@@ -39,6 +39,7 @@ def dominant_color_of(image: Image.Image) -> str:
         rgb = Image.frombytes("RGB", (len(visible) // 3, 1), visible)
     clusters = rgb.quantize(colors=_COLOR_CLUSTERS, method=Image.Quantize.MEDIANCUT)
     _count, index = max(clusters.getcolors() or [(0, 0)])
+    assert isinstance(index, int)  # a palette image counts colours by palette index
     palette = clusters.getpalette() or [0, 0, 0]
     red, green, blue = palette[3 * index : 3 * index + 3]
     return f"#{red:02x}{green:02x}{blue:02x}"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from pynamodb.transactions import TransactWrite
+
 from medialib.adapters import catalogue_store, media_listing, media_store
 from medialib.domain.errors import NotFound, ValidationFailed, VersionConflict
 from medialib.domain.media import EntityRef, Media, utc_now
@@ -94,7 +96,7 @@ def detach_everywhere(media: Media) -> Media:
             remaining = [media_id for media_id in entity.media_ids if media_id != media.id]
             stages.append(catalogue_store.stage_entity(media.tenant_id, entity, remaining, now))
 
-        def stage_all(tx, stages=stages) -> None:  # type: ignore[no-untyped-def]
+        def stage_all(tx: TransactWrite, stages: list = stages) -> None:
             for stage in stages:
                 stage(tx)
 

@@ -8,12 +8,12 @@ item, then removes it.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from medialib.adapters import catalogue_store, media_listing, media_store
-from medialib.adapters.catalogue_store import Tag
 from medialib.domain.errors import AlreadyExists, NotFound, ValidationFailed, VersionConflict
 from medialib.domain.media import Media, new_media_id, utc_now
-from medialib.domain.tags import MAX_TAGS_PER_ITEM, slugify
+from medialib.domain.tags import MAX_TAGS_PER_ITEM, Tag, slugify
 from medialib.services.media import get_media
 
 _ATTEMPTS = 3
@@ -156,7 +156,9 @@ def remove_tag(tenant_id: str, media_id: str, tag_id: str) -> list[Tag]:
     return item_tags(tenant_id, media_id)
 
 
-def _change_tags(tenant_id: str, media_id: str, change, *, check: bool = True) -> Media:  # type: ignore[no-untyped-def]
+def _change_tags(
+    tenant_id: str, media_id: str, change: Callable[[list[str]], list[str]], *, check: bool = True
+) -> Media:
     for _ in range(_ATTEMPTS):
         media = get_media(tenant_id, media_id)
         tag_ids = change(list(media.tag_ids))

@@ -12,6 +12,7 @@ from medialib.api.auth import tenant_for
 from medialib.api.routes.media import MediaId
 from medialib.api.schemas import TagEnvelope, TagList, tag_out
 from medialib.domain.requests import ItemTagAdd, ItemTagsReplace, TagCreate, TagPatch
+from medialib.domain.tags import Tag
 from medialib.services import tags
 
 router = Router()
@@ -22,7 +23,7 @@ def _tenant(scope: str) -> str:
     return tenant_for(router.current_event.raw_event, scope)
 
 
-def _tag_list(found: list) -> TagList:  # type: ignore[type-arg]
+def _tag_list(found: list[Tag]) -> TagList:
     return TagList(data=[tag_out(tag) for tag in found])
 
 
