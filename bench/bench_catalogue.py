@@ -135,6 +135,14 @@ def _request_kinds() -> dict:
 
         return run
 
+    def naive_page() -> tuple[int, int, int]:
+        """The baseline: read the tenant's items, then filter, sort and slice in memory."""
+        from medialib.adapters.media_store import MediaRecord, tenant_pk
+
+        records = MediaRecord.query(tenant_pk(TENANT), MediaRecord.sk.startswith("M#"))
+        items = [record.sk for record in records if record.kind == "video"]
+        return records.page_iter.total_scanned_count, 0, len(sorted(items)[:24])
+
     def total() -> tuple[int, int, int]:
         media_store.count(TENANT, "all")
         return 0, 1, 0  # one counter item, by key
@@ -154,6 +162,7 @@ def _request_kinds() -> dict:
         "search, few matches (rare)": listing(limit=24, query="rare"),
         "search, common word (w0042)": listing(limit=24, query="w0042"),
         "total (counter)": total,
+        "baseline: kind=video by reading the library": naive_page,
     }
 
 
