@@ -93,6 +93,7 @@ def test_presign_post_binds_exact_key_type_and_size_range():
     assert ["content-length-range", 1, 2048] in conditions
     assert {"key": fields["key"]} in conditions
     assert {"Content-Type": "image/jpeg"} in conditions
+    assert {"Content-Disposition": "inline; filename*=UTF-8''red-mug.jpg"} in conditions
     assert headers["x-request-id"] == "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
 
 
@@ -100,7 +101,10 @@ def test_presign_put_returns_headers_to_send():
     status, _, body = presign(method="PUT")
     assert status == 201
     assert body["data"]["method"] == "PUT"
-    assert body["data"]["headers"] == {"Content-Type": "image/jpeg"}
+    assert body["data"]["headers"] == {
+        "Content-Type": "image/jpeg",
+        "Content-Disposition": "inline; filename*=UTF-8''red-mug.jpg",
+    }
     assert body["data"]["fields"] is None
 
 
@@ -446,3 +450,34 @@ def test_idempotency_key_replays_the_first_presign_and_refuses_another_body():
         uploads_api, api_event("presign-upload", body=body, headers={"Idempotency-Key": "x" * 256})
     )
     assert (too_long[0], too_long[2]["code"]) == (400, "validation_error")
+
+
+def test_svg_originals_are_delivered_as_attachments():
+    status, _, body = presign(filename="logo ünïcode.svg", content_type="image/svg+xml")
+    assert status == 201
+    assert (
+        body["data"]["fields"]["Content-Disposition"]
+        == "attachment; filename*=UTF-8''logo%20%C3%BCn%C3%AFcode.svg"
+    )
+
+
+def test_processing_that_races_a_confirm_settles_at_once(monkeypatch):
+    from medialib.services import processing
+
+    data = jpeg_bytes()[:600]  # corrupt: processing will fail it
+    _, _, presigned = presign(size=len(data))
+    upload_id = presigned["data"]["upload_id"]
+    record = land(upload_id, data)
+    real_record_failure = processing.record_failure
+    raced = []
+
+    def confirm_first(media, code, **kwargs):
+        if not raced:  # the client's confirm lands between processing's read and its write
+            raced.append(call(uploads_api, api_event("confirm-upload", body={"upload_id": upload_id}))[0])
+        return real_record_failure(media, code, **kwargs)
+
+    monkeypatch.setattr(processing, "record_failure", confirm_first)
+    assert process_records(record) == {"batchItemFailures": []}  # no retry through the queue
+    assert raced == [201]
+    _, _, item = call(media_api, api_event("get-media", media_id=upload_id))
+    assert (item["data"]["status"], item["data"]["error"]["code"]) == ("failed", "corrupt")

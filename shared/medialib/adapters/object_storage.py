@@ -58,21 +58,33 @@ class ObjectRead:
     etag: str
 
 
-def presign_post(key: str, content_type: str, max_size: int, expires_in: int) -> dict[str, Any]:
-    """A browser-friendly POST form bound to this exact key, type and size range."""
+def presign_post(
+    key: str, content_type: str, disposition: str, max_size: int, expires_in: int
+) -> dict[str, Any]:
+    """A browser-friendly POST form bound to this exact key, type, disposition and size range."""
     return _client().generate_presigned_post(
         Bucket=_bucket(),
         Key=key,
-        Fields={"Content-Type": content_type},
-        Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_size]],
+        Fields={"Content-Type": content_type, "Content-Disposition": disposition},
+        Conditions=[
+            {"Content-Type": content_type},
+            {"Content-Disposition": disposition},
+            ["content-length-range", 1, max_size],
+        ],
         ExpiresIn=expires_in,
     )
 
 
-def presign_put(key: str, content_type: str, expires_in: int) -> str:
+def presign_put(key: str, content_type: str, disposition: str, expires_in: int) -> str:
+    """A PUT URL whose signature covers the type and disposition headers the client must send."""
     return _client().generate_presigned_url(
         "put_object",
-        Params={"Bucket": _bucket(), "Key": key, "ContentType": content_type},
+        Params={
+            "Bucket": _bucket(),
+            "Key": key,
+            "ContentType": content_type,
+            "ContentDisposition": disposition,
+        },
         ExpiresIn=expires_in,
     )
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from medialib.domain.errors import Forbidden, Unauthorized
 from medialib.domain.principal import Principal
+from medialib.observability import logger
 
 
 def principal_from_event(event: dict[str, Any]) -> Principal:
@@ -39,4 +40,5 @@ def tenant_for(event: dict[str, Any], scope: str) -> str:
     """The caller's tenant, once its key is known to carry ``scope``."""
     principal = principal_from_event(event)
     require_scope(principal, scope)
+    logger.append_keys(tenant_id=principal.tenant_id)  # every later log line of the request
     return principal.tenant_id

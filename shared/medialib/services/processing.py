@@ -62,14 +62,21 @@ def process_landed(landed: LandedObject) -> str:
         return "ignored"
     tenant_id, media_id = parsed
     logger.append_keys(tenant_id=tenant_id, media_id=media_id)
-    media = media_store.get(tenant_id, media_id)
-    if media is None:
-        # No item owns these bytes (deleted meanwhile, or never presigned): remove them.
-        object_storage.delete_keys([landed.key])
-        return "orphan_removed"
-    if is_stale(media, landed):
-        return "duplicate"
-    return _process(media, landed)
+    for _ in range(_WRITE_ATTEMPTS):
+        media = media_store.get(tenant_id, media_id)
+        if media is None:
+            # No item owns these bytes (deleted meanwhile, or never presigned): remove them.
+            object_storage.delete_keys([landed.key])
+            return "orphan_removed"
+        if is_stale(media, landed):
+            return "duplicate"
+        try:
+            return _process(media, landed)
+        except VersionConflict:
+            # Confirm or an edit moved the item while we worked: decide again on its new state
+            # now, rather than after the queue's visibility timeout.
+            continue
+    raise VersionConflict("The item kept changing while processing")
 
 
 def _process(media: Media, landed: LandedObject) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from medialib.adapters import media_store, object_storage
 from medialib.domain.errors import (
@@ -47,6 +48,13 @@ class PresignedUpload:
     headers: dict[str, str] | None
     expires_at: str
     max_size: int
+
+
+def content_disposition(filename: str, content_type: str) -> str:
+    """How the original is delivered: under its own name, and never rendered inline when it is
+    active content (SVG can carry scripts)."""
+    mode = "attachment" if content_type == "image/svg+xml" else "inline"
+    return f"{mode}; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def presign(tenant_id: str, request: PresignRequest) -> PresignedUpload:
@@ -88,12 +96,12 @@ def presign(tenant_id: str, request: PresignRequest) -> PresignedUpload:
     )
     media_store.create(media, folder_must_exist=request.folder)
     logger.info("Upload presigned", extra={"media_id": media_id, "method": request.method})
+    disposition = content_disposition(request.filename, request.content_type)
     if request.method == "PUT":
-        url = object_storage.presign_put(key, request.content_type, ttl)
-        return PresignedUpload(
-            media_id, "PUT", url, None, {"Content-Type": request.content_type}, expires_at, request.size
-        )
-    form = object_storage.presign_post(key, request.content_type, request.size, ttl)
+        url = object_storage.presign_put(key, request.content_type, disposition, ttl)
+        headers = {"Content-Type": request.content_type, "Content-Disposition": disposition}
+        return PresignedUpload(media_id, "PUT", url, None, headers, expires_at, request.size)
+    form = object_storage.presign_post(key, request.content_type, disposition, request.size, ttl)
     return PresignedUpload(media_id, "POST", form["url"], form["fields"], None, expires_at, request.size)
 
 
