@@ -481,3 +481,32 @@ def test_processing_that_races_a_confirm_settles_at_once(monkeypatch):
     assert raced == [201]
     _, _, item = call(media_api, api_event("get-media", media_id=upload_id))
     assert (item["data"]["status"], item["data"]["error"]["code"]) == ("failed", "corrupt")
+
+
+def test_processing_never_revives_an_upload_discarded_as_a_copy(monkeypatch):
+    from medialib.adapters import object_storage
+
+    data = jpeg_bytes(300, 200)
+    original = uploaded_item(data)
+    _, _, presigned = presign(size=len(data))
+    copy_id = presigned["data"]["upload_id"]
+    record = land(copy_id, data)
+    real_put_variant = object_storage.put_variant
+    discarded = []
+
+    def discard_first(key, body):
+        if not discarded:  # confirm(return_existing) discards the copy while it is being processed
+            confirm = api_event(
+                "confirm-upload", body={"upload_id": copy_id, "on_duplicate": "return_existing"}
+            )
+            discarded.append(call(uploads_api, confirm))
+        return real_put_variant(key, body)
+
+    monkeypatch.setattr(object_storage, "put_variant", discard_first)
+    assert process_records(record) == {"batchItemFailures": []}
+    assert discarded[0][0] == 200 and discarded[0][2]["data"]["id"] == original["id"]
+    assert call(media_api, api_event("get-media", media_id=copy_id))[0] == 404
+    assert s3().list_objects_v2(Bucket=bucket(), Prefix=f"variants/demo/{copy_id}/").get("KeyCount") == 0
+    assert s3().list_objects_v2(Bucket=bucket(), Prefix=f"originals/demo/{copy_id}").get("KeyCount") == 0
+    _, _, listing = call(media_api, api_event("list-media", query=None))
+    assert listing["media_ids"] == [original["id"]] and listing["pagination"]["total"] == 1

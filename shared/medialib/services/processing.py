@@ -64,8 +64,9 @@ def process_landed(landed: LandedObject) -> str:
     logger.append_keys(tenant_id=tenant_id, media_id=media_id)
     for _ in range(_WRITE_ATTEMPTS):
         media = media_store.get(tenant_id, media_id)
-        if media is None:
-            # No item owns these bytes (deleted meanwhile, or never presigned): remove them.
+        if media is None or media.duplicate_of is not None:
+            # No item owns these bytes (deleted or discarded as a copy meanwhile, or never
+            # presigned): remove them.
             object_storage.delete_keys([landed.key])
             return "orphan_removed"
         if is_stale(media, landed):
@@ -145,10 +146,13 @@ def _store_results(media: Media, landed: LandedObject, fields: dict, written: li
             return "ready"
         except (NotFound, VersionConflict):
             current = media_store.get(media.tenant_id, media.id)
-        if current is None or is_stale(current, landed):
-            if current is None or current.source_etag != landed.etag:
-                object_storage.delete_keys(written)  # nobody points at these
-            return "deleted" if current is None else "duplicate"
+        if current is None or current.duplicate_of is not None:
+            object_storage.delete_keys(written)  # deleted, or discarded as a copy: nobody needs these
+            return "deleted"
+        if is_stale(current, landed):
+            if current.source_etag != landed.etag:
+                object_storage.delete_keys(written)  # a newer upload's results stand
+            return "duplicate"
         media = current
     raise VersionConflict("The item kept changing while processing")
 
