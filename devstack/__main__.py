@@ -12,9 +12,13 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Sequence
 
 from devstack.stack import LocalStack
+
+# Handlers flush metrics after every request; a request without a business metric is normal.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,6 +60,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print()
             print(f"export MEDIALIB_URL={stack.api_url}")
             print(f"export MEDIALIB_KEY={stack.demo_key}")
+        print()
+        print("For the medialib command (keys, tenants) against this stack:")
+        print(
+            f"export AWS_ENDPOINT_URL={stack.aws_url} AWS_ACCESS_KEY_ID=testing "
+            "AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1"
+        )
         print("Ctrl-C stops the stack.", flush=True)
         while not stopping.wait(0.5):
             pass
