@@ -510,3 +510,21 @@ def test_processing_never_revives_an_upload_discarded_as_a_copy(monkeypatch):
     assert s3().list_objects_v2(Bucket=bucket(), Prefix=f"originals/demo/{copy_id}").get("KeyCount") == 0
     _, _, listing = call(media_api, api_event("list-media", query=None))
     assert listing["media_ids"] == [original["id"]] and listing["pagination"]["total"] == 1
+
+
+def test_sweeper_processes_items_whose_event_was_lost():
+    from datetime import UTC, datetime, timedelta
+
+    from medialib.services.sweeping import sweep
+
+    data = jpeg_bytes(640, 480)
+    _, _, presigned = presign(size=len(data))
+    upload_id = presigned["data"]["upload_id"]
+    land(upload_id, data)  # its storage event never reaches the queue
+    assert call(uploads_api, api_event("confirm-upload", body={"upload_id": upload_id}))[0] == 201
+    assert sweep(datetime.now(UTC) + timedelta(minutes=5)).reprocessed == {}  # not stalled yet
+    report = sweep(datetime.now(UTC) + timedelta(minutes=20))
+    assert report.reprocessed == {upload_id: "ready"}
+    _, _, item = call(media_api, api_event("get-media", media_id=upload_id))
+    assert item["data"]["status"] == "ready"
+    assert [v["name"] for v in item["data"]["variants"]] == ["400", "150"]

@@ -149,7 +149,8 @@ def _to_record(media: Media) -> MediaRecord:
     if media.status in ("pending", "processing"):
         # The sweeper expires unconfirmed uploads and re-drives processing that stalled.
         record.chore = f"stale#{media.status}"
-        record.chore_due = media.upload_expires_at or media.updated_at
+        pending = media.status == "pending"
+        record.chore_due = (media.upload_expires_at if pending else None) or media.updated_at
     return record
 
 
