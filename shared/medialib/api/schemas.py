@@ -3,11 +3,10 @@ from domain items to them (storage keys become delivery URLs here and nowhere el
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, Field
 
 from medialib.domain.media import FocalPoint, Media, MediaError, Placeholder
+from medialib.domain.tags import Tag
 
 
 class VariantOut(BaseModel):
@@ -192,7 +191,7 @@ class DuplicatesEnvelope(BaseModel):
     data: Duplicates
 
 
-def tag_out(tag: Any) -> TagOut:
+def tag_out(tag: Tag) -> TagOut:
     return TagOut(
         id=tag.id, slug=tag.slug, name=tag.name, color=tag.color, order=tag.order, created_at=tag.created_at
     )
