@@ -25,7 +25,7 @@ from pynamodb.transactions import TransactWrite
 
 from medialib.adapters.dynamo import aws_region, transaction_connection
 from medialib.domain.errors import AlreadyExists, NotFound, Unavailable, VersionConflict
-from medialib.domain.media import Media, counter_deltas
+from medialib.domain.media import Media, counter_deltas, utc_now, variants_prefix
 from medialib.domain.search import indexed_words
 from medialib.settings import get_settings
 
@@ -236,9 +236,13 @@ def create(media: Media, *, folder_must_exist: str | None = None) -> None:
         raise
 
 
-def replace(before: Media, after: Media, *, folder_must_exist: str | None = None) -> Media:
-    """Write ``after`` if the stored item is still at ``before.version``; bumps the version."""
-    return replace_many([(before, after)], folder_must_exist=folder_must_exist)[0]
+def replace(
+    before: Media, after: Media, *, folder_must_exist: str | None = None, purge_files: bool = False
+) -> Media:
+    """Write ``after`` if the stored item is still at ``before.version``; bumps the version.
+    ``purge_files`` records, in the same transaction, that the item's files must go."""
+    extra = _purge_stage(before) if purge_files else None
+    return replace_many([(before, after)], folder_must_exist=folder_must_exist, extra=extra)[0]
 
 
 def replace_many(
@@ -275,30 +279,35 @@ def replace_many(
     return stored
 
 
-def delete(
-    media: Media,
-    *,
-    purge_keys: list[str],
-    purge_prefixes: list[str],
-    now: str,
-    extra: Callable[[TransactWrite], None] | None = None,
-) -> None:
-    """Remove the item and record what storage still holds for it, in one transaction."""
-    purge = PurgeRecord(
-        tenant_pk(media.tenant_id),
-        f"PURGE#{media.id}",
-        keys=purge_keys,
-        prefixes=purge_prefixes,
-        chore="purge",
-        chore_due=now,
-    )
+def delete(media: Media, *, extra: Callable[[TransactWrite], None] | None = None) -> None:
+    """Remove the item and record that its files must go, in one transaction."""
+    purge = _purge_stage(media)
 
     def with_purge(tx: TransactWrite) -> None:
-        tx.save(purge)
+        purge(tx)
         if extra is not None:
             extra(tx)
 
     replace_many([(media, None)], extra=with_purge)
+
+
+def files_of(media: Media) -> tuple[list[str], list[str]]:
+    """The storage keys and prefixes that hold an item's files (original, variants)."""
+    return [media.original_key], [variants_prefix(media.tenant_id, media.id)]
+
+
+def _purge_stage(media: Media) -> Callable[[TransactWrite], None]:
+    """The outbox of a file removal: the sweeper finishes it if the caller cannot."""
+    keys, prefixes = files_of(media)
+    record = PurgeRecord(
+        tenant_pk(media.tenant_id),
+        f"PURGE#{media.id}",
+        keys=keys,
+        prefixes=prefixes,
+        chore="purge",
+        chore_due=utc_now(),
+    )
+    return lambda tx: tx.save(record)
 
 
 # Folders are records of the catalogue store; an item may only enter a folder that exists.

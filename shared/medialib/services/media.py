@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from medialib.adapters import catalogue_store, media_listing, media_store, object_storage
+from medialib.adapters import catalogue_store, media_listing, media_store
 from medialib.domain.cursors import decode_cursor, encode_cursor
 from medialib.domain.errors import InUse, NotFound, PreconditionFailed, ValidationFailed
-from medialib.domain.media import Media, utc_now, variants_prefix
+from medialib.domain.media import Media, utc_now
 from medialib.domain.search import query_words
-from medialib.observability import logger, metrics
+from medialib.observability import metrics
 from medialib.services import references
+from medialib.services.file_purge import purge_files_of
 from medialib.settings import get_settings
 
 
@@ -153,22 +154,6 @@ def delete_media(tenant_id: str, media_id: str, if_match: str | None, *, force: 
 
 def remove_media(media: Media) -> None:
     """Remove a (detached) item: its record, totals and index rows at once, then its files."""
-    tenant_id, media_id = media.tenant_id, media.id
-    keys = [media.original_key]
-    prefixes = [variants_prefix(tenant_id, media_id)]
-    media_store.delete(media, purge_keys=keys, purge_prefixes=prefixes, now=utc_now())
+    media_store.delete(media)
     metrics.add_metric(name="MediaDeleted", unit="Count", value=1)
-    purge_storage(tenant_id, media_id, keys, prefixes)
-
-
-def purge_storage(tenant_id: str, media_id: str, keys: list[str], prefixes: list[str]) -> bool:
-    """Delete what storage holds for a deleted item, then its purge record. A failure leaves
-    the record for the sweeper to finish, so nothing is left behind for long."""
-    try:
-        object_storage.delete_keys(keys)
-        object_storage.delete_prefixes(prefixes)
-        media_store.purge_done(tenant_id, media_id)
-    except Exception:
-        logger.exception("Storage purge deferred to the sweeper", extra={"media_id": media_id})
-        return False
-    return True
+    purge_files_of(media)

@@ -3,10 +3,11 @@ none of its bytes kept. Shared by confirm (which re-checks uploads) and processi
 
 from __future__ import annotations
 
-from medialib.adapters import media_store, object_storage
+from medialib.adapters import media_store
 from medialib.domain.errors import NotFound, VersionConflict
-from medialib.domain.media import Media, MediaError, utc_now, variants_prefix
+from medialib.domain.media import Media, MediaError, utc_now
 from medialib.observability import logger, metrics
+from medialib.services.file_purge import purge_files_of
 
 FAILURE_MESSAGES = {
     "unsupported_type": "The file is not an accepted type",
@@ -32,11 +33,10 @@ def record_failure(media: Media, code: str, *, extra: dict | None = None) -> Med
         }
     )
     try:
-        stored = media_store.replace(media, failed)
+        stored = media_store.replace(media, failed, purge_files=True)
     except (NotFound, VersionConflict):
         return None
-    object_storage.delete_keys([media.original_key])
-    object_storage.delete_prefixes([variants_prefix(media.tenant_id, media.id)])
+    purge_files_of(media)
     logger.info("Media failed", extra={"media_id": media.id, "error_code": code})
     metrics.add_metric(name="MediaFailed", unit="Count", value=1)
     return stored

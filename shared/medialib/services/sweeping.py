@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 from medialib.adapters import media_store, object_storage
 from medialib.domain.errors import MediaLibError
-from medialib.domain.media import iso_timestamp, variants_prefix
+from medialib.domain.media import iso_timestamp
 from medialib.observability import logger
-from medialib.services.media import purge_storage
+from medialib.services.file_purge import purge_files, purge_files_of
 from medialib.services.processing import LandedObject, process_landed
 
 PENDING_GRACE = timedelta(hours=1)
@@ -32,7 +32,7 @@ def sweep(now: datetime | None = None) -> SweepReport:
     now = now or datetime.now(UTC)
     report = SweepReport()
     for purge in media_store.due_purges(iso_timestamp(now)):
-        if purge_storage(purge.tenant_id, purge.media_id, purge.keys, purge.prefixes):
+        if purge_files(purge.tenant_id, purge.media_id, purge.keys, purge.prefixes):
             report.purged += 1
     for tenant_id, media_id in media_store.stale_items("pending", iso_timestamp(now - PENDING_GRACE)):
         if _expire_upload(tenant_id, media_id):
@@ -50,14 +50,11 @@ def _expire_upload(tenant_id: str, media_id: str) -> bool:
     media = media_store.get(tenant_id, media_id)
     if media is None or media.status != "pending":
         return False
-    keys, prefixes = [media.original_key], [variants_prefix(tenant_id, media_id)]
     try:
-        media_store.delete(
-            media, purge_keys=keys, purge_prefixes=prefixes, now=iso_timestamp(datetime.now(UTC))
-        )
+        media_store.delete(media)
     except MediaLibError:
         return False  # it moved on meanwhile (confirmed or processed)
-    return purge_storage(tenant_id, media_id, keys, prefixes)
+    return purge_files_of(media)
 
 
 def _reprocess(tenant_id: str, media_id: str) -> str:

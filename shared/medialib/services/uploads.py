@@ -27,12 +27,12 @@ from medialib.domain.media import (
     new_media_id,
     original_key,
     utc_now,
-    variants_prefix,
 )
 from medialib.domain.requests import ConfirmRequest, PresignRequest
 from medialib.imaging.sniff import SNIFF_BYTES, sniff
 from medialib.observability import logger, metrics
 from medialib.services.duplicates import same_content
+from medialib.services.file_purge import purge_files_of
 from medialib.services.outcomes import record_failure
 from medialib.settings import get_settings
 
@@ -148,9 +148,8 @@ def _discard_as_copy(media: Media, existing: Media, policy: str) -> Media:
             "updated_at": now,
         }
     )
-    stored = media_store.replace(media, discarded)
-    object_storage.delete_keys([media.original_key])
-    object_storage.delete_prefixes([variants_prefix(media.tenant_id, media.id)])
+    stored = media_store.replace(media, discarded, purge_files=True)
+    purge_files_of(media)
     return stored
 
 
