@@ -3,23 +3,20 @@ events from events/ (so they stay valid)."""
 
 from __future__ import annotations
 
-import io
+import base64
 import json
 
 import boto3
 import docs_api
 import media_api
-import process
 import pytest
 import sweeper
 import uploads_api
-from PIL import Image
 
-from medialib.settings import get_settings
+from tests.support import api
+from tests.support.api import CONTEXT, bucket, call, land, presign, process_records
 from tests.support.aws import mocked_aws
-from tests.support.events import FakeLambdaContext, api_event, load_event, sqs_event_for
-
-CONTEXT = FakeLambdaContext()
+from tests.support.events import api_event, load_event
 
 
 @pytest.fixture(autouse=True)
@@ -28,42 +25,12 @@ def aws():
         yield
 
 
-def call(handler, event):
-    response = handler.lambda_handler(event, CONTEXT)
-    body = response.get("body")
-    headers = {k.lower(): v[0] for k, v in (response.get("multiValueHeaders") or {}).items()}
-    parsed = json.loads(body) if body and headers.get("content-type", "").endswith("json") else body
-    return response["statusCode"], headers, parsed
-
-
 def jpeg_bytes(width=1600, height=1000, color=(200, 30, 40)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (width, height), color).save(buffer, "JPEG", quality=85)
-    return buffer.getvalue()
+    return api.jpeg_bytes(width, height, color)
 
 
 def s3():
     return boto3.client("s3")
-
-
-def bucket():
-    return get_settings().media_bucket
-
-
-def presign(filename="red-mug.jpg", content_type="image/jpeg", size=1000, **extra):
-    body = {"filename": filename, "content_type": content_type, "size": size, **extra}
-    return call(uploads_api, api_event("presign-upload", body=body))
-
-
-def land(upload_id: str, data: bytes, tenant="demo") -> dict:
-    """Store the bytes as the client would, and return the S3 event record for them."""
-    key = f"originals/{tenant}/{upload_id}"
-    put = s3().put_object(Bucket=bucket(), Key=key, Body=data, ContentType="image/jpeg")
-    return {"key": key, "size": len(data), "eTag": put["ETag"].strip('"'), "sequencer": "0065F1A2B3C4D5E6F7"}
-
-
-def process_records(*records):
-    return process.lambda_handler(sqs_event_for(list(records)), CONTEXT)
 
 
 def uploaded_item(data: bytes | None = None, **presign_extra) -> dict:
@@ -88,7 +55,7 @@ def test_presign_post_binds_exact_key_type_and_size_range():
     fields = data["fields"]
     assert fields["key"] == f"originals/demo/{data['upload_id']}"
     assert fields["Content-Type"] == "image/jpeg"
-    policy = json.loads(__import__("base64").b64decode(fields["policy"]))
+    policy = json.loads(base64.b64decode(fields["policy"]))
     conditions = policy["conditions"]
     assert ["content-length-range", 1, 2048] in conditions
     assert {"key": fields["key"]} in conditions
