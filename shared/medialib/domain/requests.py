@@ -8,6 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from medialib.domain.folders import normalize_folder
 from medialib.domain.media import MEDIA_ID_PATTERN, FocalPoint, clean_filename
+from medialib.domain.tags import TAG_ID_PATTERN
 
 Filename = Annotated[str, AfterValidator(clean_filename)]
 FolderPath = Annotated[str, Field(max_length=255), AfterValidator(normalize_folder)]
@@ -75,7 +76,7 @@ class DuplicateCheckRequest(_Strict):
 
 TagName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Color = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$", to_lower=True)]
-TagId = Annotated[str, StringConstraints(pattern=r"^tag_[0-9A-Za-z]{16,32}$")]
+TagId = Annotated[str, StringConstraints(pattern=TAG_ID_PATTERN.pattern)]
 
 
 class TagCreate(_Strict):

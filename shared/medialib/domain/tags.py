@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 
 MAX_TAGS_PER_ITEM = 10
+TAG_ID_PATTERN = re.compile(r"^tag_[0-9A-Za-z]{16,32}$")
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 
 

@@ -12,11 +12,11 @@ from medialib.api.auth import tenant_for
 from medialib.api.routes.media import MediaId
 from medialib.api.schemas import TagEnvelope, TagList, tag_out
 from medialib.domain.requests import ItemTagAdd, ItemTagsReplace, TagCreate, TagPatch
-from medialib.domain.tags import Tag
+from medialib.domain.tags import TAG_ID_PATTERN, Tag
 from medialib.services import tags
 
 router = Router()
-TagIdPath = Annotated[str, Path(pattern=r"^tag_[0-9A-Za-z]{16,32}$", description="A tag id (tag_…)")]
+TagIdPath = Annotated[str, Path(pattern=TAG_ID_PATTERN.pattern, description="A tag id (tag_…)")]
 
 
 def _tenant(scope: str) -> str:
