@@ -85,16 +85,26 @@ class FieldError(BaseModel):
     message: str
 
 
+class ExistingCopy(BaseModel):
+    id: str
+    filename: str
+    created_at: str
+
+
 class Problem(BaseModel):
     """RFC 9457 problem details (served as application/problem+json)."""
 
     type: str = "about:blank"
     title: str
     status: int
-    code: str
+    code: str = Field(description="Stable machine-readable code, e.g. not_found or in_use")
     detail: str
     request_id: str | None = None
-    errors: list[FieldError] = Field(default_factory=list)
+    errors: list[FieldError] = Field(
+        default_factory=list, description="One entry per invalid field (validation_error)"
+    )
+    used_by: list[EntityRef] | None = Field(None, description="in_use: the entities still using the item")
+    existing: ExistingCopy | None = Field(None, description="duplicate: the item with the same bytes")
 
 
 def _url(base_url: str, key: str) -> str:

@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from medialib.api.auth import tenant_for
+from medialib.api.openapi import API_KEY, WITH_BODY, responses
 from medialib.api.schemas import EntityMedia, media_item
 from medialib.domain.media import Media
 from medialib.domain.requests import EntityMediaSet
@@ -35,6 +36,10 @@ def _entity_media(tenant_id: str, found: list[Media]) -> EntityMedia:
     "/v1/entities/<entity_type>/<entity_id>/media",
     summary="Media attached to an entity, in order",
     tags=["references"],
+    security=API_KEY,
+    responses=responses(
+        {200: "The entity's media, in order (none if it has none)"}, EntityMedia, "validation_error"
+    ),
 )
 def get_entity_media(entity_type: EntityType, entity_id: EntityId) -> EntityMedia:
     tenant_id = _tenant("media:read")
@@ -45,6 +50,8 @@ def get_entity_media(entity_type: EntityType, entity_id: EntityId) -> EntityMedi
     "/v1/entities/<entity_type>/<entity_id>/media",
     summary="Set an entity's media: attach, reorder and detach in one call",
     tags=["references"],
+    security=API_KEY,
+    responses=responses({200: "The entity's media, in order"}, EntityMedia, *WITH_BODY, "version_conflict"),
 )
 def put_entity_media(entity_type: EntityType, entity_id: EntityId, request: EntityMediaSet) -> EntityMedia:
     tenant_id = _tenant("media:write")

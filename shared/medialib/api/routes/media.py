@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 
 from medialib.api.auth import tenant_for
+from medialib.api.openapi import API_KEY, ETAG, WITH_BODY, responses
 from medialib.api.schemas import MediaEnvelope, MediaList, Pagination, media_item
 from medialib.domain.media import MEDIA_ID_PATTERN, Media
 from medialib.domain.requests import FolderPath, MediaPatch
@@ -38,7 +39,13 @@ def item_response(media: Media, status: int = 200) -> Response[MediaEnvelope]:
     )
 
 
-@router.get("/v1/media", summary="List media", tags=["media"])
+@router.get(
+    "/v1/media",
+    summary="List media",
+    tags=["media"],
+    security=API_KEY,
+    responses=responses({200: "A page of items, newest first by default"}, MediaList, "validation_error"),
+)
 def list_media(
     limit: Annotated[int, Query(ge=1, le=100)] = 24,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Capped at 10,000; use cursor")] = 0,
@@ -67,24 +74,61 @@ def list_media(
         data=[media_item(item, base_url, slugs) for item in page.items],
         media_ids=[item.id for item in page.items],
         pagination=Pagination(
-            limit=page.limit, offset=page.offset, total=page.total, next_cursor=page.next_cursor
+            limit=page.limit,
+            offset=page.offset,
+            total=page.total,
+            total_is_estimate=page.total_is_estimate,
+            next_cursor=page.next_cursor,
         ),
     )
 
 
-@router.get("/v1/media/<media_id>", summary="Get one media item", tags=["media"])
+@router.get(
+    "/v1/media/<media_id>",
+    summary="Get one media item",
+    tags=["media"],
+    security=API_KEY,
+    responses=responses({200: "The item"}, MediaEnvelope, "validation_error", "not_found", headers=ETAG),
+)
 def get_media(media_id: MediaId) -> Response[MediaEnvelope]:
     return item_response(media_service.get_media(_tenant("media:read"), media_id))
 
 
-@router.patch("/v1/media/<media_id>", summary="Edit a media item's metadata", tags=["media"])
+@router.patch(
+    "/v1/media/<media_id>",
+    summary="Edit a media item's metadata",
+    tags=["media"],
+    security=API_KEY,
+    responses=responses(
+        {200: "The edited item"},
+        MediaEnvelope,
+        *WITH_BODY,
+        "not_found",
+        "precondition_failed",
+        "version_conflict",
+        headers=ETAG,
+    ),
+)
 def patch_media(media_id: MediaId, patch: MediaPatch, if_match: IfMatch = None) -> Response[MediaEnvelope]:
     tenant_id = _tenant("media:write")
     return item_response(media_service.update_media(tenant_id, media_id, patch.changes(), if_match))
 
 
 @router.delete(
-    "/v1/media/<media_id>", summary="Delete a media item and its files", tags=["media"], status_code=204
+    "/v1/media/<media_id>",
+    summary="Delete a media item and its files",
+    tags=["media"],
+    status_code=204,
+    security=API_KEY,
+    responses=responses(
+        {204: "Deleted; the original and every variant left storage"},
+        None,
+        "validation_error",
+        "not_found",
+        "in_use",
+        "precondition_failed",
+        "version_conflict",
+    ),
 )
 def delete_media(
     media_id: MediaId,

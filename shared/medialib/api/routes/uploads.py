@@ -6,6 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from medialib.api.auth import tenant_for
+from medialib.api.openapi import API_KEY, ETAG, IDEMPOTENT, WITH_BODY, responses
 from medialib.api.routes.media import item_response
 from medialib.api.schemas import (
     DuplicateMatch,
@@ -30,7 +31,20 @@ def _tenant(scope: str) -> str:
 
 
 @router.post(
-    "/v1/media/presign", summary="Presign a direct upload to storage", tags=["uploads"], status_code=201
+    "/v1/media/presign",
+    summary="Presign a direct upload to storage",
+    tags=["uploads"],
+    status_code=201,
+    security=API_KEY,
+    responses=responses(
+        {201: "A POST form or a PUT URL for exactly this file"},
+        PresignEnvelope,
+        *WITH_BODY,
+        *IDEMPOTENT,
+        "not_found",
+        "unsupported_media_type",
+        "version_conflict",
+    ),
 )
 def presign_upload(request: PresignRequest) -> Response[PresignEnvelope]:
     upload = uploads.presign(_tenant("media:write"), request)
@@ -43,13 +57,36 @@ def presign_upload(request: PresignRequest) -> Response[PresignEnvelope]:
     summary="Confirm an upload: verify it and start processing",
     tags=["uploads"],
     status_code=201,
+    security=API_KEY,
+    responses=responses(
+        {
+            201: "Confirmed: the item, processing or ready",
+            200: "Confirmed before, or the earlier copy (`on_duplicate: return_existing`)",
+        },
+        MediaEnvelope,
+        *WITH_BODY,
+        *IDEMPOTENT,
+        "not_found",
+        "upload_missing",
+        "duplicate",
+        "version_conflict",
+        "unsupported_media_type",
+        "type_mismatch",
+        headers=ETAG,
+    ),
 )
 def confirm_upload(request: ConfirmRequest) -> Response[MediaEnvelope]:
     media, created = uploads.confirm(_tenant("media:write"), request)
     return item_response(media, 201 if created else 200)
 
 
-@router.post("/v1/media/check-duplicates", summary="Find files the library already holds", tags=["uploads"])
+@router.post(
+    "/v1/media/check-duplicates",
+    summary="Find files the library already holds",
+    tags=["uploads"],
+    security=API_KEY,
+    responses=responses({200: "The files that match items"}, DuplicatesEnvelope, *WITH_BODY, *IDEMPOTENT),
+)
 def check_duplicates(request: DuplicateCheckRequest) -> DuplicatesEnvelope:
     tenant_id = _tenant("media:read")
     files = [Fingerprint(f.filename, f.size, f.sha256) for f in request.files]
