@@ -5,7 +5,6 @@ response), so one bad original never holds back the others.
 """
 
 import json
-from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -13,22 +12,13 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from medialib.observability import logger, metrics, tracer
-from medialib.services.processing import LandedObject, process_landed
+from medialib.services.processing import landed_objects, process_landed
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def handle_record(record: SQSRecord) -> None:
-    notification = json.loads(record.body)
-    for s3_record in notification.get("Records", []):  # s3:TestEvent has none
-        obj = s3_record["s3"]["object"]
-        landed = LandedObject(
-            # Real S3 writes spaces as "+", the emulator as "%20": unquote_plus handles both.
-            key=unquote_plus(obj["key"]),
-            etag=obj.get("eTag", ""),
-            sequencer=obj.get("sequencer", ""),
-            size=int(obj.get("size", 0)),
-        )
+    for landed in landed_objects(json.loads(record.body)):
         outcome = process_landed(landed)
         logger.info("Processed landed object", extra={"outcome": outcome})
 

@@ -12,6 +12,7 @@ import media_api
 import pytest
 import sweeper
 import uploads_api
+from botocore.exceptions import ClientError
 
 from tests.support import api
 from tests.support.api import CONTEXT, bucket, call, land, presign, process_records
@@ -270,15 +271,13 @@ def test_delete_whose_storage_step_fails_is_finished_by_the_sweeper(monkeypatch)
     item = uploaded_item()
     from medialib.adapters import object_storage
 
-    real_delete = object_storage.delete_keys
+    def failing(**_):  # S3 answers the delete with a server error
+        raise ClientError({"Error": {"Code": "InternalError", "Message": "down"}}, "DeleteObjects")
 
-    def failing(keys):
-        raise RuntimeError("storage down")
-
-    monkeypatch.setattr(object_storage, "delete_keys", failing)
+    monkeypatch.setattr(object_storage._client(), "delete_objects", failing)
     assert call(media_api, api_event("delete-media", media_id=item["id"]))[0] == 204
     assert s3().list_objects_v2(Bucket=bucket(), Prefix="originals/").get("KeyCount") == 1
-    monkeypatch.setattr(object_storage, "delete_keys", real_delete)
+    monkeypatch.undo()
     report = sweeper.lambda_handler(load_event("sweeper-scheduled"), CONTEXT)
     assert report["purged"] == 1
     assert s3().list_objects_v2(Bucket=bucket(), Prefix="originals/").get("KeyCount") == 0
@@ -289,6 +288,8 @@ def test_duplicate_and_reordered_events_do_not_reprocess():
     data = jpeg_bytes()
     _, _, presigned = presign(size=len(data))
     record = land(presigned["data"]["upload_id"], data)
+    body = {"upload_id": presigned["data"]["upload_id"]}
+    assert call(uploads_api, api_event("confirm-upload", body=body))[0] == 201
     assert process_records(record, record) == {"batchItemFailures": []}
     _, _, first = call(media_api, api_event("get-media", media_id=presigned["data"]["upload_id"]))
     older = {**record, "sequencer": "0065F1A2B3C4D5E6F0"}
@@ -298,11 +299,20 @@ def test_duplicate_and_reordered_events_do_not_reprocess():
     assert second["data"]["status"] == "ready"
 
 
-def test_corrupt_image_fails_with_stable_code():
+@pytest.mark.parametrize("confirm_first", [True, False])
+def test_corrupt_image_fails_with_stable_code(confirm_first):
     data = jpeg_bytes()[:600]  # a JPEG header with the scan cut off
     _, _, presigned = presign(size=len(data))
     upload_id = presigned["data"]["upload_id"]
-    process_records(land(upload_id, data))
+    record = land(upload_id, data)
+    confirm = api_event("confirm-upload", body={"upload_id": upload_id})
+    if confirm_first:
+        assert call(uploads_api, confirm)[0] == 201
+    process_records(record)
+    if not confirm_first:  # processed ahead of confirm: nothing listed until confirm
+        assert call(media_api, api_event("get-media", media_id=upload_id))[0] == 404
+        assert call(uploads_api, confirm)[0] == 201
+    assert s3().list_objects_v2(Bucket=bucket(), Prefix=f"originals/demo/{upload_id}").get("KeyCount") == 0
     _, _, item = call(media_api, api_event("get-media", media_id=upload_id))
     assert item["data"]["status"] == "failed"
     assert item["data"]["error"]["code"] == "corrupt"
@@ -334,6 +344,7 @@ def test_list_filters_and_totals():
     uploaded_item()
     _, _, presigned = presign(size=600)
     process_records(land(presigned["data"]["upload_id"], jpeg_bytes()[:600]))
+    call(uploads_api, api_event("confirm-upload", body={"upload_id": presigned["data"]["upload_id"]}))
     _, _, ready = call(media_api, api_event("list-media", query={"status": "ready"}))
     _, _, failed = call(media_api, api_event("list-media", query={"status": "failed"}))
     _, _, images = call(media_api, api_event("list-media", query={"kind": "image", "status": "failed"}))
@@ -429,21 +440,22 @@ def test_svg_originals_are_delivered_as_attachments():
 
 
 def test_processing_that_races_a_confirm_settles_at_once(monkeypatch):
-    from medialib.services import processing
+    from medialib.adapters import media_store
 
     data = jpeg_bytes()[:600]  # corrupt: processing will fail it
     _, _, presigned = presign(size=len(data))
     upload_id = presigned["data"]["upload_id"]
     record = land(upload_id, data)
-    real_record_failure = processing.record_failure
+    real_replace = media_store.replace
     raced = []
 
-    def confirm_first(media, code, **kwargs):
+    def confirm_first(before, after, **kwargs):
         if not raced:  # the client's confirm lands between processing's read and its write
-            raced.append(call(uploads_api, api_event("confirm-upload", body={"upload_id": upload_id}))[0])
-        return real_record_failure(media, code, **kwargs)
+            raced.append(None)
+            raced[0] = call(uploads_api, api_event("confirm-upload", body={"upload_id": upload_id}))[0]
+        return real_replace(before, after, **kwargs)
 
-    monkeypatch.setattr(processing, "record_failure", confirm_first)
+    monkeypatch.setattr(media_store, "replace", confirm_first)
     assert process_records(record) == {"batchItemFailures": []}  # no retry through the queue
     assert raced == [201]
     _, _, item = call(media_api, api_event("get-media", media_id=upload_id))

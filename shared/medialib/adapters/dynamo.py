@@ -7,10 +7,16 @@ The endpoint is left to botocore, which honours ``AWS_ENDPOINT_URL_DYNAMODB`` /
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
 import botocore.session
+from botocore.exceptions import BotoCoreError
 from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError
+
+from medialib.domain.errors import Unavailable
 
 DEFAULT_REGION = "us-east-1"
 
@@ -30,3 +36,16 @@ def aws_region() -> str:
 @lru_cache(maxsize=1)
 def transaction_connection() -> Connection:
     return Connection(region=aws_region())
+
+
+@contextmanager
+def database_errors() -> Iterator[None]:
+    """SDK failures (throttling, timeouts, an endpoint out of reach) as the domain's
+    ``Unavailable``. A missing item and a cancelled transaction pass through: only the caller
+    knows what they mean."""
+    try:
+        yield
+    except (DoesNotExist, TransactWriteError):
+        raise
+    except (PynamoDBException, BotoCoreError) as error:
+        raise Unavailable("The database is unavailable; retry") from error

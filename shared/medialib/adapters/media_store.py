@@ -23,7 +23,7 @@ from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyPr
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from medialib.adapters.dynamo import aws_region, transaction_connection
+from medialib.adapters.dynamo import aws_region, database_errors, transaction_connection
 from medialib.domain.errors import AlreadyExists, NotFound, Unavailable, VersionConflict
 from medialib.domain.media import Media, counter_deltas, utc_now, variants_prefix
 from medialib.domain.search import indexed_words
@@ -217,9 +217,11 @@ def _explain(
 
 def get(tenant_id: str, media_id: str) -> Media | None:
     try:
-        return from_record(MediaRecord.get(tenant_pk(tenant_id), media_sk(media_id), consistent_read=True))
+        with database_errors():
+            record = MediaRecord.get(tenant_pk(tenant_id), media_sk(media_id), consistent_read=True)
     except DoesNotExist:
         return None
+    return from_record(record)
 
 
 def create(media: Media, *, folder_must_exist: str | None = None) -> None:
@@ -328,14 +330,16 @@ def folder_exists(tenant_id: str, folder: str) -> bool:
     if folder == "/":
         return True
     try:
-        FolderRecord.get(tenant_pk(tenant_id), f"{FOLDER_SK_PREFIX}{folder}", consistent_read=True)
+        with database_errors():
+            FolderRecord.get(tenant_pk(tenant_id), f"{FOLDER_SK_PREFIX}{folder}", consistent_read=True)
     except DoesNotExist:
         return False
     return True
 
 
 def purge_done(tenant_id: str, media_id: str) -> None:
-    PurgeRecord(tenant_pk(tenant_id), f"PURGE#{media_id}").delete()
+    with database_errors():
+        PurgeRecord(tenant_pk(tenant_id), f"PURGE#{media_id}").delete()
 
 
 @dataclass(frozen=True)
@@ -347,24 +351,31 @@ class PendingPurge:
 
 
 def due_purges(now: str, limit: int = 100) -> Iterator[PendingPurge]:
-    for key in MediaRecord.by_chore.query("purge", MediaRecord.chore_due <= now, limit=limit):
+    with database_errors():
+        keys = list(MediaRecord.by_chore.query("purge", MediaRecord.chore_due <= now, limit=limit))
+    for key in keys:
         try:
-            record = PurgeRecord.get(key.pk, key.sk, consistent_read=True)
+            with database_errors():
+                record = PurgeRecord.get(key.pk, key.sk, consistent_read=True)
         except DoesNotExist:
             continue
         keys, prefixes = [str(key) for key in record.keys], [str(prefix) for prefix in record.prefixes]
         yield PendingPurge(record.pk[2:], record.sk.removeprefix("PURGE#"), keys, prefixes)
 
 
-def stale_items(status: str, due_before: str, limit: int = 100) -> Iterator[tuple[str, str]]:
+def stale_items(status: str, due_before: str, limit: int = 100) -> list[tuple[str, str]]:
     """(tenant_id, media_id) of items stuck in ``pending``/``processing`` since before a time."""
-    for key in MediaRecord.by_chore.query(f"stale#{status}", MediaRecord.chore_due < due_before, limit=limit):
-        yield key.pk[2:], key.sk[2:]
+    with database_errors():
+        keys = list(
+            MediaRecord.by_chore.query(f"stale#{status}", MediaRecord.chore_due < due_before, limit=limit)
+        )
+    return [(key.pk[2:], key.sk[2:]) for key in keys]
 
 
 def count(tenant_id: str, dimension: str) -> int:
     try:
-        return int(CounterRecord.get(tenant_pk(tenant_id), f"COUNT#{dimension}", consistent_read=True).n)
+        with database_errors():
+            return int(CounterRecord.get(tenant_pk(tenant_id), f"COUNT#{dimension}", consistent_read=True).n)
     except DoesNotExist:
         return 0
 

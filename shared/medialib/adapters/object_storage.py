@@ -7,14 +7,15 @@ Speaks plain values and domain errors; never an HTTP status. Honours the standar
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from medialib.domain.errors import Unavailable
 from medialib.settings import get_settings
@@ -40,6 +41,24 @@ def _bucket() -> str:
 
 def _is_missing(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code", "") in _MISSING
+
+
+class _Missing(Exception):
+    """The object is not there (or no longer has the asked-for ETag)."""
+
+
+@contextmanager
+def _storage_errors() -> Iterator[None]:
+    """S3's answers as the domain's: a missing object as ``_Missing`` for the caller to turn
+    into None, everything else (throttling, 5xx, timeouts) as ``Unavailable``."""
+    try:
+        yield
+    except ClientError as error:
+        if _is_missing(error):
+            raise _Missing from error
+        raise Unavailable("Storage is unavailable; retry") from error
+    except BotoCoreError as error:
+        raise Unavailable("Storage is unavailable; retry") from error
 
 
 @dataclass(frozen=True)
@@ -91,22 +110,20 @@ def presign_put(key: str, content_type: str, disposition: str, expires_in: int) 
 
 def stat(key: str) -> StoredObject | None:
     try:
-        head = _client().head_object(Bucket=_bucket(), Key=key)
-    except ClientError as error:
-        if _is_missing(error):
-            return None
-        raise Unavailable("Storage is unavailable; retry") from error
+        with _storage_errors():
+            head = _client().head_object(Bucket=_bucket(), Key=key)
+    except _Missing:
+        return None
     return StoredObject(head["ContentLength"], head["ETag"].strip('"'), head.get("ContentType"))
 
 
 def read_head(key: str, length: int) -> bytes | None:
     try:
-        response = _client().get_object(Bucket=_bucket(), Key=key, Range=f"bytes=0-{length - 1}")
-    except ClientError as error:
-        if _is_missing(error):
-            return None
-        raise Unavailable("Storage is unavailable; retry") from error
-    return response["Body"].read()
+        with _storage_errors():
+            response = _client().get_object(Bucket=_bucket(), Key=key, Range=f"bytes=0-{length - 1}")
+            return bytes(response["Body"].read())
+    except _Missing:
+        return None
 
 
 def read(key: str, *, head_length: int, keep_limit: int, etag: str | None = None) -> ObjectRead | None:
@@ -116,42 +133,43 @@ def read(key: str, *, head_length: int, keep_limit: int, etag: str | None = None
     if etag:
         params["IfMatch"] = etag
     try:
-        response = _client().get_object(**params)
-    except ClientError as error:
-        if _is_missing(error):
-            return None
-        raise
-    size = response["ContentLength"]
-    digest = hashlib.sha256()
-    keep = size <= keep_limit
-    chunks: list[bytes] = []
-    head = b""
-    for chunk in response["Body"].iter_chunks(_CHUNK):
-        digest.update(chunk)
-        if len(head) < head_length:
-            head += chunk[: head_length - len(head)]
-        if keep:
-            chunks.append(chunk)
+        with _storage_errors():
+            response = _client().get_object(**params)
+            size = response["ContentLength"]
+            digest = hashlib.sha256()
+            keep = size <= keep_limit
+            chunks: list[bytes] = []
+            head = b""
+            for chunk in response["Body"].iter_chunks(_CHUNK):
+                digest.update(chunk)
+                if len(head) < head_length:
+                    head += chunk[: head_length - len(head)]
+                if keep:
+                    chunks.append(chunk)
+    except _Missing:
+        return None
     return ObjectRead(
         head, b"".join(chunks) if keep else None, size, digest.hexdigest(), response["ETag"].strip('"')
     )
 
 
 def put_variant(key: str, data: bytes) -> None:
-    _client().put_object(
-        Bucket=_bucket(),
-        Key=key,
-        Body=data,
-        ContentType="image/webp",
-        CacheControl="public, max-age=31536000, immutable",
-    )
+    with _storage_errors():
+        _client().put_object(
+            Bucket=_bucket(),
+            Key=key,
+            Body=data,
+            ContentType="image/webp",
+            CacheControl="public, max-age=31536000, immutable",
+        )
 
 
 def list_keys(prefix: str) -> list[str]:
     keys: list[str] = []
-    paginator = _client().get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=_bucket(), Prefix=prefix):
-        keys.extend(item["Key"] for item in page.get("Contents", []))
+    with _storage_errors():
+        paginator = _client().get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=_bucket(), Prefix=prefix):
+            keys.extend(item["Key"] for item in page.get("Contents", []))
     return keys
 
 
@@ -160,7 +178,8 @@ def delete_keys(keys: Iterable[str]) -> None:
     pending = sorted(set(keys))
     for start in range(0, len(pending), 1000):
         batch = [{"Key": key} for key in pending[start : start + 1000]]
-        response = _client().delete_objects(Bucket=_bucket(), Delete={"Objects": batch, "Quiet": True})
+        with _storage_errors():
+            response = _client().delete_objects(Bucket=_bucket(), Delete={"Objects": batch, "Quiet": True})
         if response.get("Errors"):
             raise Unavailable("Storage did not delete every object; retry")
 

@@ -8,6 +8,7 @@ nothing is left behind for long.
 from __future__ import annotations
 
 from medialib.adapters import media_store, object_storage
+from medialib.domain.errors import MediaLibError
 from medialib.domain.media import Media
 from medialib.observability import logger
 
@@ -17,7 +18,7 @@ def purge_files(tenant_id: str, media_id: str, keys: list[str], prefixes: list[s
         object_storage.delete_keys(keys)
         object_storage.delete_prefixes(prefixes)
         media_store.purge_done(tenant_id, media_id)
-    except Exception:
+    except MediaLibError:
         logger.exception("Storage purge deferred to the sweeper", extra={"media_id": media_id})
         return False
     return True

@@ -1,5 +1,5 @@
-"""How an item ends when its upload cannot be accepted: ``failed`` with a stable code, and
-none of its bytes kept. Shared by confirm (which re-checks uploads) and processing."""
+"""How an item ends when its upload cannot be accepted or processed: ``failed`` with a stable
+code, and none of its bytes kept. Shared by confirm (which judges uploads) and processing."""
 
 from __future__ import annotations
 
@@ -16,27 +16,41 @@ FAILURE_MESSAGES = {
     "too_many_pixels": "The image has more pixels than allowed",
     "too_large": "The file is larger than allowed",
     "too_many_frames": "The animation has more frames than allowed",
+    "processing_failed": "The file could not be processed; upload it again",
 }
 
 
-def record_failure(media: Media, code: str, *, extra: dict | None = None) -> Media | None:
-    """Mark the item failed and remove its stored bytes. Returns None if the item is gone or
-    changed meanwhile (the newer state wins)."""
-    failed = media.model_copy(
+def failure_reason(code: str) -> MediaError:
+    return MediaError(code=code, message=FAILURE_MESSAGES[code])
+
+
+def failure(media: Media, code: str, *, extra: dict | None = None) -> Media:
+    """The item as it ends when it fails: no variants, no placeholder, the reason kept."""
+    return media.model_copy(
         update={
             "status": "failed",
-            "error": MediaError(code=code, message=FAILURE_MESSAGES[code]),
+            "error": failure_reason(code),
             "variants": [],
             "placeholder": None,
             "updated_at": utc_now(),
             **(extra or {}),
         }
     )
-    try:
-        stored = media_store.replace(media, failed, purge_files=True)
-    except (NotFound, VersionConflict):
-        return None
+
+
+def after_failure(media: Media, code: str) -> None:
+    """Once the failure is stored (with its purge record): remove the bytes, log, count."""
     purge_files_of(media)
     logger.info("Media failed", extra={"media_id": media.id, "error_code": code})
     metrics.add_metric(name="MediaFailed", unit="Count", value=1)
+
+
+def record_failure(media: Media, code: str, *, extra: dict | None = None) -> Media | None:
+    """Mark the item failed and remove its stored bytes. Returns None if the item is gone or
+    changed meanwhile (the newer state wins)."""
+    try:
+        stored = media_store.replace(media, failure(media, code, extra=extra), purge_files=True)
+    except (NotFound, VersionConflict):
+        return None
+    after_failure(media, code)
     return stored

@@ -1,14 +1,18 @@
-"""Processing of originals as they land: sniff, hash, dimensions, variants, placeholder.
+"""Processing of originals as they land: verdict, hash, dimensions, variants, placeholder.
 
-Storage events are at-least-once and unordered. Each result records which stored object
-(ETag) and event (sequencer) it describes; an event that is not newer than what the item
-already reflects is a cheap no-op, and variant keys depend on the object's ETag, so two
-versions of an original never overwrite each other's results.
+Storage events are at-least-once, unordered, and may arrive before the client confirms. Only
+confirm accepts an upload, so processing may work ahead but never lists anything: an unconfirmed
+item keeps its results (or its failure) while it stays ``pending``, unlisted and uncounted, and
+confirm settles it at once. Each result records which stored object (ETag) and event (sequencer)
+it describes; an event the item already reflects is a cheap no-op, and variant keys depend on
+the object's ETag, so two versions of an original never overwrite each other's results.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote_plus
 
 from medialib.adapters import media_store, object_storage
 from medialib.domain.errors import NotFound, VersionConflict
@@ -21,12 +25,12 @@ from medialib.domain.media import (
     variant_key,
     variants_prefix,
 )
+from medialib.domain.uploads import judge_landed
 from medialib.imaging.sniff import SNIFF_BYTES, sniff
 from medialib.observability import logger, metrics
-from medialib.services.outcomes import record_failure
+from medialib.services.outcomes import after_failure, failure, failure_reason
+from medialib.services.retrying import ATTEMPTS, retry_on_conflict
 from medialib.settings import get_settings
-
-_WRITE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,23 @@ class LandedObject:
     size: int
 
 
+def landed_objects(notification: dict[str, Any]) -> list[LandedObject]:
+    """The objects an S3 event notification reports (an ``s3:TestEvent`` reports none)."""
+    landed = []
+    for record in notification.get("Records", []):
+        obj = record["s3"]["object"]
+        landed.append(
+            LandedObject(
+                # Real S3 writes spaces as "+", the emulator as "%20": unquote_plus handles both.
+                key=unquote_plus(obj["key"]),
+                etag=obj.get("eTag", ""),
+                sequencer=obj.get("sequencer", ""),
+                size=int(obj.get("size", 0)),
+            )
+        )
+    return landed
+
+
 def _sequence(sequencer: str | None) -> str:
     # S3 sequencers are hex strings of varying length: compare them left-padded.
     return (sequencer or "").rjust(32, "0")
@@ -44,8 +65,11 @@ def _sequence(sequencer: str | None) -> str:
 
 def is_stale(media: Media, landed: LandedObject) -> bool:
     """True when the item already reflects this event or a later one."""
-    if media.source_sequencer is None or media.status not in ("ready", "failed"):
+    if media.source_etag is None:
         return False
+    if media.status in ("pending", "processing"):
+        # Results worked out ahead of confirm (or a failure kept for it) for these very bytes.
+        return media.source_etag == landed.etag
     current, incoming = _sequence(media.source_sequencer), _sequence(landed.sequencer)
     if incoming != current:
         return incoming < current
@@ -62,88 +86,124 @@ def process_landed(landed: LandedObject) -> str:
         return "ignored"
     tenant_id, media_id = parsed
     logger.append_keys(tenant_id=tenant_id, media_id=media_id)
-    for _ in range(_WRITE_ATTEMPTS):
+
+    def attempt() -> str:
         media = media_store.get(tenant_id, media_id)
         if media is None or media.duplicate_of is not None:
-            # No item owns these bytes (deleted or discarded as a copy meanwhile, or never
-            # presigned): remove them.
+            # No item owns these bytes (deleted or discarded as a copy meanwhile): remove them.
             object_storage.delete_keys([landed.key])
             return "orphan_removed"
         if is_stale(media, landed):
             return "duplicate"
-        try:
-            return _process(media, landed)
-        except VersionConflict:
-            # Confirm or an edit moved the item while we worked: decide again on its new state
-            # now, rather than after the queue's visibility timeout.
-            continue
-    raise VersionConflict("The item kept changing while processing")
+        return _process(media, landed)
+
+    # A conflict means confirm or an edit moved the item while we worked: decide again on its
+    # new state now, rather than after the queue's visibility timeout.
+    return retry_on_conflict(attempt, gave_up="The item kept changing while processing")
+
+
+def give_up(landed: LandedObject) -> str:
+    """End the item of an original that processing could not finish after every retry:
+    ``failed`` (``processing_failed``), or, before confirm, a failure kept for confirm."""
+    parsed = parse_original_key(landed.key)
+    if parsed is None:
+        return "ignored"
+    tenant_id, media_id = parsed
+    logger.append_keys(tenant_id=tenant_id, media_id=media_id)
+
+    def attempt() -> str:
+        media = media_store.get(tenant_id, media_id)
+        if media is None or media.duplicate_of is not None or media.status in ("ready", "failed"):
+            return "settled"
+        if is_stale(media, landed):
+            return "settled"
+        return _settle(media, landed, {}, [], error="processing_failed")
+
+    outcome = retry_on_conflict(attempt, gave_up="The item kept changing while giving up on it")
+    logger.warning("Processing given up", extra={"outcome": outcome})
+    return outcome
 
 
 def _process(media: Media, landed: LandedObject) -> str:
     settings = get_settings()
-    limit = settings.max_bytes_for(media.kind)
-    if landed.size > limit:
-        return _fail(media, landed, "too_large", size=landed.size)
-    read = object_storage.read(
-        landed.key, head_length=SNIFF_BYTES, keep_limit=settings.max_image_bytes, etag=landed.etag
+    size_limit = min(media.max_size, settings.max_bytes_for(media.kind))
+    read = None
+    if landed.size <= size_limit:
+        read = object_storage.read(
+            landed.key, head_length=SNIFF_BYTES, keep_limit=settings.max_image_bytes, etag=landed.etag
+        )
+        if read is None:
+            return "superseded"  # replaced or deleted since the event; a later event covers it
+    sniffed = sniff(read.head) if read is not None else None
+    verdict = judge_landed(
+        declared_type=media.content_type,
+        size_limit=size_limit,
+        size=read.size if read is not None else landed.size,
+        sniffed_type=sniffed.content_type if sniffed is not None else None,
     )
-    if read is None:
-        return "superseded"  # replaced or deleted since the event; a later event covers it
-    sniffed = sniff(read.head)
-    if sniffed is None:
-        return _fail(media, landed, "unsupported_type", size=read.size, sha256=read.sha256)
-    if sniffed.kind != media.kind:
-        return _fail(media, landed, "type_mismatch", size=read.size, sha256=read.sha256)
-    fields: dict = {"content_type": sniffed.content_type, "size": read.size, "sha256": read.sha256}
+    if verdict is not None:
+        if media.status == "pending":
+            # Confirm judges the same bytes by the same rule and gives the client its answer.
+            return "awaiting_confirm"
+        return _settle(media, landed, {"size": read.size if read else landed.size}, [], error=verdict)
+    assert read is not None and sniffed is not None
+    fields: dict[str, Any] = {"content_type": sniffed.content_type, "size": read.size, "sha256": read.sha256}
     written: list[str] = []
     if sniffed.raster:
-        from medialib.imaging.pipeline import ImageRejected, process_image  # only this path needs Pillow
+        rejected = _render_image(media, landed, read.data or b"", fields, written)
+        if rejected is not None:
+            return _settle(media, landed, fields, written, error=rejected)
+    return _settle(media, landed, fields, written)
 
-        try:
-            image = process_image(
-                read.data or b"", max_pixels=settings.max_image_pixels, max_frames=settings.max_image_frames
-            )
-        except ImageRejected as rejected:
-            return _fail(media, landed, rejected.code, **fields)
-        variants = []
-        for rendered in image.variants:
-            key = variant_key(media.tenant_id, media.id, landed.etag[:16], rendered.name)
-            object_storage.put_variant(key, rendered.data)
-            written.append(key)
-            variants.append(
-                Variant(name=rendered.name, width=rendered.width, height=rendered.height, key=key)
-            )
-        fields.update(
-            width=image.width,
-            height=image.height,
-            variants=variants,
-            placeholder=Placeholder(blurhash=image.blurhash, dominant_color=image.dominant_color),
+
+def _render_image(
+    media: Media, landed: LandedObject, data: bytes, fields: dict, written: list[str]
+) -> str | None:
+    """Variants, dimensions and placeholder into ``fields``; returns a failure code instead when
+    the image cannot be decoded or encoded, whatever the decoder raised."""
+    from medialib.imaging.pipeline import ImageRejected, process_image  # only this path needs Pillow
+
+    settings = get_settings()
+    try:
+        image = process_image(
+            data, max_pixels=settings.max_image_pixels, max_frames=settings.max_image_frames
         )
-    outcome = _store_results(media, landed, fields, written)
-    if outcome == "ready":
-        _remove_stale_variants(media, keep=set(written))
-        metrics.add_metric(name="MediaProcessed", unit="Count", value=1)
-        logger.info("Media ready", extra={"variants": len(written)})
-    return outcome
+    except ImageRejected as rejected:
+        return rejected.code
+    except Exception:  # a decoder bug on hostile bytes must end the item, not loop in the queue
+        logger.exception("Image decoding failed unexpectedly")
+        return "corrupt"
+    variants = []
+    for rendered in image.variants:
+        key = variant_key(media.tenant_id, media.id, landed.etag[:16], rendered.name)
+        object_storage.put_variant(key, rendered.data)
+        written.append(key)
+        variants.append(Variant(name=rendered.name, width=rendered.width, height=rendered.height, key=key))
+    fields.update(
+        width=image.width,
+        height=image.height,
+        variants=variants,
+        placeholder=Placeholder(blurhash=image.blurhash, dominant_color=image.dominant_color),
+    )
+    return None
 
 
-def _store_results(media: Media, landed: LandedObject, fields: dict, written: list[str]) -> str:
-    """Write the results onto the freshest item; edits made meanwhile (confirm, PATCH) stay."""
-    for _ in range(_WRITE_ATTEMPTS):
-        ready = media.model_copy(
-            update={
-                **fields,
-                "status": "ready",
-                "error": None,
-                "source_etag": landed.etag,
-                "source_sequencer": landed.sequencer,
-                "updated_at": utc_now(),
-            }
-        )
+def _settle(
+    media: Media, landed: LandedObject, fields: dict, written: list[str], *, error: str | None = None
+) -> str:
+    """Write the outcome onto the freshest item; edits made meanwhile (confirm, PATCH) stay.
+
+    A confirmed item becomes ``ready`` or ``failed``; an unconfirmed one stays ``pending`` with
+    the outcome kept for confirm.
+    """
+    for _ in range(ATTEMPTS):
+        after = _outcome(media, landed, fields, error)
         try:
-            media_store.replace(media, ready)
-            return "ready"
+            if after.status == "failed":
+                media_store.replace(media, after, purge_files=True)
+            else:
+                media_store.replace(media, after)
+            break
         except (NotFound, VersionConflict):
             current = media_store.get(media.tenant_id, media.id)
         if current is None or current.duplicate_of is not None:
@@ -154,16 +214,36 @@ def _store_results(media: Media, landed: LandedObject, fields: dict, written: li
                 object_storage.delete_keys(written)  # a newer upload's results stand
             return "duplicate"
         media = current
-    raise VersionConflict("The item kept changing while processing")
+    else:
+        raise VersionConflict("The item kept changing while processing")
+    if after.status == "failed":
+        after_failure(media, error or "")
+        return f"failed:{error}"
+    _remove_stale_variants(media, keep=set(written))
+    if after.status == "pending":
+        return "awaiting_confirm"
+    metrics.add_metric(name="MediaProcessed", unit="Count", value=1)
+    logger.info("Media ready", extra={"variants": len(written)})
+    return "ready"
+
+
+def _outcome(media: Media, landed: LandedObject, fields: dict, error: str | None) -> Media:
+    update = {
+        **fields,
+        "source_etag": landed.etag,
+        "source_sequencer": landed.sequencer,
+        "updated_at": utc_now(),
+    }
+    if error is None:
+        status = "pending" if media.status == "pending" else "ready"
+        return media.model_copy(update={**update, "error": None, "status": status})
+    if media.status == "pending":  # kept for confirm, which fails the item and removes its bytes
+        return media.model_copy(
+            update={**update, "error": failure_reason(error), "variants": [], "placeholder": None}
+        )
+    return failure(media, error, extra=update)
 
 
 def _remove_stale_variants(media: Media, keep: set[str]) -> None:
     prefix = variants_prefix(media.tenant_id, media.id)
     object_storage.delete_keys(key for key in object_storage.list_keys(prefix) if key not in keep)
-
-
-def _fail(media: Media, landed: LandedObject, code: str, **fields: object) -> str:
-    extra = {**fields, "source_etag": landed.etag, "source_sequencer": landed.sequencer}
-    if record_failure(media, code, extra=extra) is None:
-        raise VersionConflict("The item changed while processing")
-    return f"failed:{code}"

@@ -2,23 +2,31 @@
 
 - deleted items whose storage purge failed midway get purged;
 - unconfirmed uploads past their URL's expiry (plus a grace period) are removed;
-- items stuck in ``processing`` (their event was lost or dead-lettered) are processed again.
+- items stuck in ``processing`` (their event was lost or dead-lettered) are processed again,
+  and end ``failed`` (``processing_failed``) when that breaks in a way a retry will not mend.
+
+Each item is handled on its own: one that fails is logged and left for the next sweep (or
+ended), and never stops the sweep for the others.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import TypeVar
 
 from medialib.adapters import media_store, object_storage
 from medialib.domain.errors import MediaLibError
 from medialib.domain.media import iso_timestamp
 from medialib.observability import logger
 from medialib.services.file_purge import purge_files, purge_files_of
-from medialib.services.processing import LandedObject, process_landed
+from medialib.services.processing import LandedObject, give_up, process_landed
 
 PENDING_GRACE = timedelta(hours=1)
 PROCESSING_STALL = timedelta(minutes=15)
+T = TypeVar("T")
 
 
 @dataclass
@@ -26,22 +34,38 @@ class SweepReport:
     purged: int = 0
     expired: int = 0
     reprocessed: dict[str, str] = field(default_factory=dict)
+    errors: int = 0
 
 
 def sweep(now: datetime | None = None) -> SweepReport:
     now = now or datetime.now(UTC)
     report = SweepReport()
+
+    def isolated(media_id: str, step: Callable[[], T], failed: T) -> T:
+        try:
+            return step()
+        except Exception:  # one item's failure must not hold back every other tenant's
+            logger.exception("Sweeping an item failed", extra={"media_id": media_id})
+            report.errors += 1
+            return failed
+
     for purge in media_store.due_purges(iso_timestamp(now)):
-        if purge_files(purge.tenant_id, purge.media_id, purge.keys, purge.prefixes):
+        files = partial(purge_files, purge.tenant_id, purge.media_id, purge.keys, purge.prefixes)
+        if isolated(purge.media_id, files, False):
             report.purged += 1
     for tenant_id, media_id in media_store.stale_items("pending", iso_timestamp(now - PENDING_GRACE)):
-        if _expire_upload(tenant_id, media_id):
+        if isolated(media_id, partial(_expire_upload, tenant_id, media_id), False):
             report.expired += 1
     for tenant_id, media_id in media_store.stale_items("processing", iso_timestamp(now - PROCESSING_STALL)):
-        report.reprocessed[media_id] = _reprocess(tenant_id, media_id)
+        report.reprocessed[media_id] = isolated(media_id, partial(_reprocess, tenant_id, media_id), "error")
     logger.info(
         "Sweep finished",
-        extra={"purged": report.purged, "expired": report.expired, "reprocessed": len(report.reprocessed)},
+        extra={
+            "purged": report.purged,
+            "expired": report.expired,
+            "reprocessed": len(report.reprocessed),
+            "errors": report.errors,
+        },
     )
     return report
 
@@ -63,9 +87,13 @@ def _reprocess(tenant_id: str, media_id: str) -> str:
         return "moved_on"
     stored = object_storage.stat(media.original_key)
     if stored is None:
-        return "original_missing"
+        # Confirm saw the bytes, so they were removed since: nothing is left to process.
+        return give_up(LandedObject(media.original_key, "", media.source_sequencer or "", 0))
     landed = LandedObject(media.original_key, stored.etag, media.source_sequencer or "", stored.size)
     try:
         return process_landed(landed)
     except MediaLibError as error:
-        return f"error:{error.code}"
+        return f"error:{error.code}"  # storage or database trouble: the next sweep tries again
+    except Exception:
+        logger.exception("Processing failed again; giving up", extra={"media_id": media_id})
+        return give_up(landed)

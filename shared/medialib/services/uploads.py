@@ -29,14 +29,14 @@ from medialib.domain.media import (
     utc_now,
 )
 from medialib.domain.requests import ConfirmRequest, PresignRequest
+from medialib.domain.uploads import canonical_content_type, judge_landed, rejection_error
 from medialib.imaging.sniff import SNIFF_BYTES, sniff
 from medialib.observability import logger, metrics
 from medialib.services.duplicates import same_content
 from medialib.services.file_purge import purge_files_of
 from medialib.services.outcomes import record_failure
+from medialib.services.retrying import retry_on_conflict
 from medialib.settings import get_settings
-
-_CONFIRM_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,8 @@ def content_disposition(filename: str, content_type: str) -> str:
 
 def presign(tenant_id: str, request: PresignRequest) -> PresignedUpload:
     settings = get_settings()
-    kind = ACCEPTED_CONTENT_TYPES.get(request.content_type)
+    content_type = canonical_content_type(request.content_type)
+    kind = ACCEPTED_CONTENT_TYPES.get(content_type)
     if kind is None:
         raise UnsupportedMediaType(
             f"content_type {request.content_type} is not accepted",
@@ -82,7 +83,7 @@ def presign(tenant_id: str, request: PresignRequest) -> PresignedUpload:
         kind=kind,  # type: ignore[arg-type]
         status="pending",
         filename=request.filename,
-        content_type=request.content_type,
+        content_type=content_type,
         alt=request.alt,
         title=request.title,
         folder=request.folder,
@@ -96,40 +97,74 @@ def presign(tenant_id: str, request: PresignRequest) -> PresignedUpload:
     )
     media_store.create(media, folder_must_exist=request.folder)
     logger.info("Upload presigned", extra={"media_id": media_id, "method": request.method})
-    disposition = content_disposition(request.filename, request.content_type)
+    disposition = content_disposition(request.filename, content_type)
     if request.method == "PUT":
-        url = object_storage.presign_put(key, request.content_type, disposition, ttl)
-        headers = {"Content-Type": request.content_type, "Content-Disposition": disposition}
+        url = object_storage.presign_put(key, content_type, disposition, ttl)
+        headers = {"Content-Type": content_type, "Content-Disposition": disposition}
         return PresignedUpload(media_id, "PUT", url, None, headers, expires_at, request.size)
-    form = object_storage.presign_post(key, request.content_type, disposition, request.size, ttl)
+    form = object_storage.presign_post(key, content_type, disposition, request.size, ttl)
     return PresignedUpload(media_id, "POST", form["url"], form["fields"], None, expires_at, request.size)
+
+
+@dataclass(frozen=True)
+class _Landed:
+    """What confirm found in storage for an upload, once it passed the verdict."""
+
+    etag: str
+    size: int
+    content_type: str
 
 
 def confirm(tenant_id: str, request: ConfirmRequest) -> tuple[Media, bool]:
     """Returns the item and whether this call confirmed it (False for a repeat, or when the
     upload duplicated an existing item and ``return_existing`` gave that one back)."""
-    for _ in range(_CONFIRM_ATTEMPTS):
-        media = media_store.get(tenant_id, request.upload_id)
-        if media is None:
-            raise NotFound("Upload not found")
-        if media.duplicate_of is not None:
-            return _duplicate_answer(media), False
-        if media.confirmed_at is not None:
-            return media, False
-        policy = request.on_duplicate if "on_duplicate" in request.model_fields_set else media.on_duplicate
-        if policy != "allow":
-            existing = _existing_copy(media)
-            if existing is not None:
-                try:
-                    discarded = _discard_as_copy(media, existing, policy)
-                except VersionConflict:
-                    continue  # processing moved it meanwhile; decide again on the new state
-                return _duplicate_answer(discarded), False
-        try:
-            return _confirm_once(media, request), True
-        except VersionConflict:
-            continue  # processing moved the item meanwhile; look again
-    raise VersionConflict("The upload changed while confirming; retry")
+    # A conflict means processing moved the item meanwhile: decide again on its new state.
+    return retry_on_conflict(
+        lambda: _confirm_current(tenant_id, request), gave_up="The upload changed while confirming; retry"
+    )
+
+
+def _confirm_current(tenant_id: str, request: ConfirmRequest) -> tuple[Media, bool]:
+    media = media_store.get(tenant_id, request.upload_id)
+    if media is None:
+        raise NotFound("Upload not found")
+    if media.duplicate_of is not None:
+        return _duplicate_answer(media), False
+    if media.confirmed_at is not None:
+        return media, False
+    landed = _judge(media)
+    policy = request.on_duplicate if "on_duplicate" in request.model_fields_set else media.on_duplicate
+    if policy != "allow":
+        existing = _existing_copy(media, landed)
+        if existing is not None:
+            return _duplicate_answer(_discard_as_copy(media, existing, policy)), False
+    return _confirm_once(media, request, landed), True
+
+
+def _judge(media: Media) -> _Landed:
+    """Check what landed against what was declared, by the rule processing applies too; a bad
+    upload is failed, its bytes removed, and the client told why."""
+    stored = object_storage.stat(media.original_key)
+    if stored is None:
+        raise UploadMissing("Nothing was uploaded for this upload_id yet")
+    size_limit = min(media.max_size, get_settings().max_bytes_for(media.kind))
+    head = (
+        b"" if stored.size > size_limit else object_storage.read_head(media.original_key, SNIFF_BYTES) or b""
+    )
+    sniffed = sniff(head)
+    sniffed_type = sniffed.content_type if sniffed is not None else None
+    verdict = judge_landed(
+        declared_type=media.content_type, size_limit=size_limit, size=stored.size, sniffed_type=sniffed_type
+    )
+    if verdict is not None:
+        now = utc_now()
+        if record_failure(media, verdict, extra={"size": stored.size, "confirmed_at": now}) is None:
+            raise VersionConflict("The upload changed while confirming; retry")
+        raise rejection_error(
+            verdict, size=stored.size, size_limit=size_limit, declared_type=media.content_type
+        )
+    assert sniffed_type is not None
+    return _Landed(stored.etag, stored.size, sniffed_type)
 
 
 def _discard_as_copy(media: Media, existing: Media, policy: str) -> Media:
@@ -165,9 +200,9 @@ def _duplicate_answer(discarded: Media) -> Media:
     return existing
 
 
-def _existing_copy(media: Media) -> Media | None:
+def _existing_copy(media: Media, landed: _Landed) -> Media | None:
     """An earlier item with the same bytes (hashed from storage, never taken from the client)."""
-    sha256 = media.sha256
+    sha256 = media.sha256 if media.source_etag == landed.etag else None
     if sha256 is None:
         read = object_storage.read(media.original_key, head_length=0, keep_limit=0)
         if read is None:
@@ -177,45 +212,30 @@ def _existing_copy(media: Media) -> Media | None:
     return min(copies, key=lambda m: m.id) if copies else None
 
 
-def _confirm_once(media: Media, request: ConfirmRequest) -> Media:
+def _confirm_once(media: Media, request: ConfirmRequest, landed: _Landed) -> Media:
+    """Confirm a judged upload: ``ready`` (or ``failed``) at once when processing already worked
+    out these bytes, else ``processing`` until it does."""
     changes: dict[str, Any] = {
         name: value
         for name, value in request.model_dump(include={"alt", "title", "folder"}).items()
         if value is not None
     }
     now = utc_now()
-    if media.status == "pending":
-        changes.update(_verify_upload(media))
-        changes["status"] = "processing"
-    updated = media.model_copy(update={**changes, "confirmed_at": now, "updated_at": now})
-    stored = media_store.replace(media, updated, folder_must_exist=changes.get("folder"))
+    changes.update(confirmed_at=now, updated_at=now)
+    worked_out = media.source_etag == landed.etag
+    if worked_out and media.error is not None:
+        failed = record_failure(media, media.error.code, extra=changes)
+        if failed is None:
+            raise VersionConflict("The upload changed while confirming; retry")
+        return failed
+    if worked_out:
+        changes["status"] = "ready"
+    else:
+        changes.update(status="processing", content_type=landed.content_type, size=landed.size)
+    stored = media_store.replace(
+        media, media.model_copy(update=changes), folder_must_exist=changes.get("folder")
+    )
     metrics.add_metric(name="MediaUploaded", unit="Count", value=1)
+    if worked_out:
+        metrics.add_metric(name="MediaProcessed", unit="Count", value=1)
     return stored
-
-
-def _verify_upload(media: Media) -> dict[str, Any]:
-    """Check what landed against the policy and the bytes; a bad upload is failed and removed."""
-    stored = object_storage.stat(media.original_key)
-    if stored is None:
-        raise UploadMissing("Nothing was uploaded for this upload_id yet")
-    limit = min(media.max_size, get_settings().max_bytes_for(media.kind))
-    if stored.size > limit:
-        _reject(media, "too_large", size=stored.size)
-        raise PayloadTooLarge(f"The uploaded file is {stored.size} bytes; at most {limit} were allowed")
-    head = object_storage.read_head(media.original_key, SNIFF_BYTES) or b""
-    sniffed = sniff(head)
-    if sniffed is None:
-        _reject(media, "unsupported_type", size=stored.size)
-        raise UnsupportedMediaType("The uploaded file is not an accepted type")
-    if sniffed.kind != media.kind:
-        _reject(media, "type_mismatch", size=stored.size)
-        raise UnsupportedMediaType(
-            f"The uploaded file is {sniffed.content_type}, not the declared {media.content_type}"
-        )
-    return {"content_type": sniffed.content_type, "size": stored.size}
-
-
-def _reject(media: Media, code: str, *, size: int) -> None:
-    now = utc_now()
-    if record_failure(media, code, extra={"size": size, "confirmed_at": now}) is None:
-        raise VersionConflict("The upload changed while confirming; retry")
