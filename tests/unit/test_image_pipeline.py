@@ -52,14 +52,14 @@ def jpeg_with_orientation(image: Image.Image, orientation: int, **params) -> byt
     return encode(image, "JPEG", exif=exif.tobytes(), quality=95, **params)
 
 
+def png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
 def png_header(width: int, height: int) -> bytes:
     """A PNG with a valid IHDR claiming the given size, and no pixel data at all."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IEND", b"")
 
 
 def _xyz(x: float, y: float, z: float) -> bytes:
@@ -296,9 +296,9 @@ def test_draft_box_follows_the_exif_rotation():
 
     decoded = decode_first_frame(image, orientation, largest)
 
-    # Then the reduced decode is still 1/2 scale, and comes back upright
+    # Then the reduced decode is still 1/2 scale, as stored: it is turned upright after resizing
     assert (orientation, largest) == (6, (300, 1200))
-    assert decoded.size == (500, 2000)
+    assert decoded.size == (2000, 500)
 
 
 def test_small_jpegs_and_other_formats_decode_at_full_size():
@@ -505,6 +505,104 @@ def test_damaged_images_are_corrupt_with_a_fixed_message(data):
     assert rejected.code == "corrupt"
     assert rejected.message == "The image data is damaged or truncated."
     assert str(rejected) == rejected.message
+
+
+def test_a_palette_png_without_a_palette_is_corrupt_not_a_crash():
+    # Given 69 bytes: a 3x1 palette PNG with no PLTE chunk (Pillow asserts in has_transparency_data)
+    ihdr = struct.pack(">IIBBBBB", 3, 1, 8, 3, 0, 0, 0)
+    data = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr)
+    data += png_chunk(b"IDAT", zlib.compress(b"\x00" * 4, 9)) + png_chunk(b"IEND", b"")
+    assert len(data) == 69
+
+    # When it is processed, Then it is rejected as damaged, with Pillow's error kept as the cause
+    rejected = rejection(data)
+    assert rejected.code == "corrupt"
+    assert isinstance(rejected.__cause__, AssertionError)
+
+
+def test_an_avif_whose_pixels_fail_to_decode_is_corrupt_not_a_crash():
+    # Given an AVIF whose AV1 payload ends in zeros (libavif: "Decoding of color planes failed")
+    data = encode(quadrants((120, 90)), "AVIF")
+    data = data[:-40] + bytes(40)
+
+    # Then Pillow's RuntimeError is a rejection
+    rejected = rejection(data)
+    assert rejected.code == "corrupt"
+    assert isinstance(rejected.__cause__, RuntimeError)
+
+
+@pytest.mark.parametrize(
+    "step",
+    ["medialib.imaging.pipeline._webp", "medialib.imaging.pipeline.blurhash_of", "PIL.Image.Image.resize"],
+)
+def test_any_failure_while_decoding_or_encoding_is_corrupt(monkeypatch, step):
+    # Given a step of decoding or encoding that fails in a way nobody listed
+    def fail(*_args, **_kwargs):
+        raise ZeroDivisionError("unexpected")
+
+    monkeypatch.setattr(step, fail)
+
+    # When a valid image is processed, Then it is rejected as corrupt
+    rejected = rejection(encode(quadrants((500, 400)), "PNG"))
+    assert (rejected.code, rejected.message) == ("corrupt", "The image data is damaged or truncated.")
+    assert isinstance(rejected.__cause__, ZeroDivisionError)
+
+
+def test_running_out_of_memory_is_a_size_rejection_that_lets_the_pixels_go(monkeypatch):
+    def exhausted(*_args, **_kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr("PIL.ImageFile.ImageFile.load", exhausted)
+
+    rejected = rejection(encode(quadrants((500, 400)), "PNG"))
+    assert rejected.code == "too_many_pixels"
+    assert rejected.message == "The image needs more memory to decode than processing allows."
+    assert isinstance(rejected.__cause__, MemoryError)
+    assert rejected.__cause__.__traceback__ is None  # its frames, holding the buffers, are released
+
+
+@pytest.mark.parametrize("interrupt", [KeyboardInterrupt, SystemExit])
+def test_interrupts_are_not_swallowed(monkeypatch, interrupt):
+    def stop(*_args, **_kwargs):
+        raise interrupt
+
+    monkeypatch.setattr("medialib.imaging.pipeline._webp", stop)
+    with pytest.raises(interrupt):
+        process_image(encode(quadrants((300, 200)), "PNG"))
+
+
+def test_warnings_about_damaged_data_do_not_depend_on_the_callers_filters():
+    # Given a JPEG with a broken EXIF block (Pillow warns about it) and a caller treating warnings as errors
+    data = encode(quadrants((300, 200)), "JPEG", exif=b"Exif\x00\x00MM\x00\x2a\x00\x00\x00\x08\x00\x05")
+
+    # When it is processed, Then it is processed as without the filter
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert process_image(data).width == 300
+
+
+@pytest.mark.parametrize(
+    ("mode", "params", "accepted"),
+    [
+        ("CMYK", {"progressive": True}, False),  # 8 bytes a pixel of coefficients
+        ("RGB", {"progressive": True, "subsampling": 0}, False),  # 4:4:4, 6 bytes a pixel
+        ("RGB", {"progressive": True, "subsampling": 2}, True),  # 4:2:0, 3 bytes a pixel
+        ("CMYK", {}, True),  # one scan: decoded a few rows at a time
+        ("RGB", {"subsampling": 0}, True),
+    ],
+    ids=["progressive-cmyk", "progressive-444", "progressive-420", "baseline-cmyk", "baseline-444"],
+)
+def test_jpegs_decoded_scan_by_scan_may_not_hold_more_than_the_limits_pixels(mode, params, accepted):
+    # Given a 400x300 JPEG and a limit of 120,000 pixels (480,000 bytes of RGBA): libjpeg holds a
+    # progressive file's coefficients whole, 2 bytes each, whatever scale it is decoded at
+    data = encode(solid((400, 300), mode="RGB").convert(mode), "JPEG", **params)
+
+    if accepted:
+        assert process_image(data, max_pixels=120_000).width == 400
+    else:
+        rejected = rejection(data, max_pixels=120_000)
+        assert rejected.code == "too_many_pixels"
+        assert rejected.message == "The image needs more memory to decode than processing allows."
 
 
 @pytest.mark.parametrize(

@@ -172,6 +172,14 @@ def test_accepted_types_are_recognised_from_their_bytes(head, content_type, kind
         pytest.param(b" " * SNIFF_BYTES + SVG_BODY, id="svg-beyond-sniffed-bytes"),
         pytest.param(_pillow_bytes("BMP"), id="bmp"),
         pytest.param(_pillow_bytes("TIFF"), id="tiff"),
+        pytest.param(b"MM\x00\x2a\x00\x00\x00\x08" + b"\x00" * 40, id="tiff-big-endian"),
+        pytest.param(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n", id="eps"),
+        pytest.param(
+            b"\xc5\xd0\xd3\xc6" + struct.pack("<6I", 30, 60, 0, 0, 0, 0) + b"\xff\xff", id="eps-dos-binary"
+        ),
+        pytest.param(b"8BPS\x00\x01" + b"\x00" * 6 + struct.pack(">HIIHH", 3, 30, 40, 8, 3), id="psd"),
+        pytest.param(_pillow_bytes("ICO"), id="ico"),
+        pytest.param(_pillow_bytes("JPEG2000"), id="jpeg2000-codestream"),
         pytest.param(_pillow_bytes("PNG")[:4] + b"\x00" * 40, id="png-short-signature"),
         pytest.param(b"GIF8" + b"\x00" * 40, id="gif-short-signature"),
         pytest.param(_ebml(b"matroska"), id="mkv"),

@@ -1,7 +1,7 @@
 """The checks every untrusted image passes before and while Pillow decodes it."""
 
+import math
 import re
-import struct
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,8 +11,9 @@ from PIL import Image
 # Pillow plugins allowed to open uploads; every other decoder stays unreachable.
 ALLOWED_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "AVIF")
 
-# What Pillow raises for damaged data, from its plugins, its decoders and struct parsing.
-DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, TypeError, struct.error)
+# What decoding may hold for the pixels of an image at the pixel limit: 4 bytes a pixel (RGBA).
+DECODE_BYTES_PER_PIXEL = 4
+_JPEG_SOS = b"\xff\xda"  # start of scan; entropy-coded data never holds 0xFF 0xDA (0xFF is stuffed)
 
 _GIF_BLOCK_START = re.compile(rb"[,!;]")
 
@@ -41,27 +42,43 @@ def too_many_pixels(max_pixels: int) -> ImageRejected:
     return ImageRejected("too_many_pixels", f"The image has more than {max_pixels} pixels.")
 
 
+def too_large_to_decode() -> ImageRejected:
+    """Decoding ran out of memory: the file asks for more than processing can hold, whatever it says."""
+    return ImageRejected("too_many_pixels", "The image needs more memory to decode than processing allows.")
+
+
 def too_many_frames(max_frames: int) -> ImageRejected:
     return ImageRejected("too_many_frames", f"The animation has more than {max_frames} frames.")
 
 
 @contextmanager
 def guarded_decoding(max_pixels: int) -> Iterator[None]:
-    """Turn decompression-bomb warnings into errors and Pillow's failures into rejections.
+    """Turn every failure while decoding or encoding an untrusted file into a rejection.
 
-    The warning filter is scoped to this block; `Image.MAX_IMAGE_PIXELS` (global) is left alone and
-    only backs up the explicit header check in `check_limits`.
+    Pillow's plugins and codecs fail on hostile data with whatever they happen to raise (OSError,
+    SyntaxError, struct.error, even AssertionError), so nothing but the project's own rejections
+    gets through: decompression bombs and memory exhaustion are `too_many_pixels`, anything else
+    is `corrupt`, with the original as the cause. KeyboardInterrupt and SystemExit are not
+    `Exception`s and pass untouched.
+
+    Warnings are scoped to this block: decompression-bomb warnings are errors, and the warnings
+    Pillow gives about damaged data are silenced, so the outcome never depends on the caller's
+    filters. `Image.MAX_IMAGE_PIXELS` (global) is left alone and only backs up `check_limits`.
     """
     with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             yield
+        except ImageRejected:
+            raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise too_many_pixels(max_pixels) from exc
-        except Image.UnidentifiedImageError as exc:
-            # The bytes were sniffed as an allowed raster type, so a failing header means damage.
-            raise corrupt() from exc
-        except DECODE_ERRORS as exc:
+        except MemoryError as exc:
+            # Without its traceback the cause no longer holds the frames, and their pixel buffers.
+            raise too_large_to_decode() from exc.with_traceback(None)
+        except Exception as exc:
+            # The bytes were sniffed as an allowed raster type, so any other failure means damage.
             raise corrupt() from exc
 
 
@@ -73,6 +90,9 @@ def check_limits(image: Image.Image, data: bytes, *, max_pixels: int, max_frames
     width, height = image.size
     if width * height > max_pixels:
         raise too_many_pixels(max_pixels)
+    scan_by_scan = image.format in ("JPEG", "MPO") and _decoded_scan_by_scan(image, data)
+    if scan_by_scan and jpeg_coefficient_bytes(image) > DECODE_BYTES_PER_PIXEL * max_pixels:
+        raise too_large_to_decode()
     if image.format == "GIF":
         frames = count_gif_frames(data, limit=max_frames + 1)
     elif image.format == "MPO":
@@ -82,6 +102,27 @@ def check_limits(image: Image.Image, data: bytes, *, max_pixels: int, max_frames
     if frames > max_frames:
         raise too_many_frames(max_frames)
     return frames
+
+
+def jpeg_coefficient_bytes(image: Image.Image) -> int:
+    """What libjpeg holds to decode a JPEG scan by scan: every component's DCT coefficients, whole.
+
+    Reduced-size decoding (`draft`) does not shrink it: 2 bytes a coefficient, 64 per 8x8 block,
+    so 3-8 bytes a pixel depending on subsampling (8 for CMYK), where a single-scan JPEG decodes
+    a few rows at a time.
+    """
+    width, height = image.size
+    layers = getattr(image, "layer", [])  # (component id, horizontal sampling, vertical sampling, table)
+    h_max = max((h for _id, h, _v, _table in layers), default=1)
+    v_max = max((v for _id, _h, v, _table in layers), default=1)
+    blocks = (math.ceil(width * h / h_max / 8) * math.ceil(height * v / v_max / 8) for _, h, v, _ in layers)
+    return 128 * sum(blocks)
+
+
+def _decoded_scan_by_scan(image: Image.Image, data: bytes) -> bool:
+    # Progressive JPEGs, and sequential ones split into several scans, are buffered whole by libjpeg.
+    # A second start-of-scan may also be an EXIF thumbnail's: that only costs a stricter check.
+    return bool(image.info.get("progressive")) or data.count(_JPEG_SOS) > 1
 
 
 def count_gif_frames(data: bytes, *, limit: int) -> int:

@@ -1,10 +1,12 @@
 """Turn an uploaded raster image into WebP variants, dimensions and a placeholder.
 
 The steps, in order: sniff the bytes; open with a format allowlist; check pixels (header) and frames;
-read the EXIF orientation; decode the first frame only, JPEGs at reduced size; resize each variant
-from the previous one; convert to sRGB; encode WebP without metadata.
+read the EXIF orientation; decode the first frame only, JPEGs at reduced size; render the largest
+variant band by band from the decoded frame, then turn it upright; resize each smaller variant from
+the previous one; convert to sRGB; encode WebP without metadata.
 """
 
+import math
 from dataclasses import dataclass
 from functools import cache
 from io import BytesIO
@@ -14,7 +16,6 @@ from PIL import ExifTags, Image
 
 from medialib.imaging.guards import (
     ALLOWED_FORMATS,
-    DECODE_ERRORS,
     ImageRejected,
     check_limits,
     guarded_decoding,
@@ -58,6 +59,11 @@ _DRAFTABLE_FORMATS = frozenset({"JPEG", "MPO"})
 # Modes Pillow resizes with a proper filter and that ImageCms or convert() can take to sRGB.
 _RESIZABLE_MODES = frozenset({"L", "LA", "RGB", "RGBA", "CMYK"})
 _ICC_MODES = frozenset({"L", "RGB", "RGBA", "CMYK"})
+# Source pixels converted and resized at a time for the largest variant. The decoded frame (up to
+# 4 bytes a pixel) is the only full-size buffer: a whole-frame mode conversion, alpha premultiply
+# or transpose would each add another, doubling the peak of a 50-megapixel image.
+_BAND_PIXELS = 2_000_000
+_LANCZOS_SUPPORT = 3.0
 
 
 @dataclass(frozen=True)
@@ -79,23 +85,28 @@ class ProcessedImage:
 
 
 def process_image(data: bytes, *, max_pixels: int = 50_000_000, max_frames: int = 1000) -> ProcessedImage:
-    """Decode, check and render an untrusted image; raises ImageRejected with a stable code."""
+    """Decode, check and render an untrusted image; raises ImageRejected with a stable code.
+
+    Whatever the bytes hold, the outcome is a ProcessedImage or an ImageRejected.
+    """
     sniffed = sniff(data[:SNIFF_BYTES])
     if sniffed is None or not sniffed.raster:
         raise unsupported_type()
     with guarded_decoding(max_pixels):
-        # Not closed on purpose: closing frees the pixels, which may be the decoded frame; the
-        # in-memory file holds no OS resource.
-        image = Image.open(BytesIO(data), formats=ALLOWED_FORMATS)
-        frames = check_limits(image, data, max_pixels=max_pixels, max_frames=max_frames)
-        orientation = read_orientation(image)
-        width, height = _oriented(image.size, orientation)
-        sizes = variant_sizes(width, height)
-        decoded = decode_first_frame(image, orientation, sizes[0][1])
-        del image  # when decoding made a rotated or converted copy, the full-size original can go
+        return _process(data, max_pixels=max_pixels, max_frames=max_frames)
+
+
+def _process(data: bytes, *, max_pixels: int, max_frames: int) -> ProcessedImage:
+    # Not closed on purpose: closing frees the pixels, which are the decoded frame; the in-memory
+    # file holds no OS resource.
+    image = Image.open(BytesIO(data), formats=ALLOWED_FORMATS)
+    frames = check_limits(image, data, max_pixels=max_pixels, max_frames=max_frames)
+    orientation = read_orientation(image)
+    width, height = _oriented(image.size, orientation)
+    sizes = variant_sizes(width, height)
+    decoded = decode_first_frame(image, orientation, sizes[0][1])
     icc_profile = decoded.info.get("icc_profile")
-    decoded.info = {}  # nothing from the original's metadata travels further
-    variants, smallest = _render_variants(decoded, sizes, icc_profile)
+    variants, smallest = _render_variants(decoded, orientation, sizes, icc_profile)
     return ProcessedImage(
         width=width,
         height=height,
@@ -127,42 +138,74 @@ def read_orientation(image: Image.Image) -> int:
         image.load()
     try:
         value = image.getexif().get(ExifTags.Base.Orientation, 1)
-    except DECODE_ERRORS:
-        return 1  # unreadable EXIF is advisory and must not fail an image whose pixels decode
+    except Exception:  # EXIF is advisory: however it is broken, the pixels decide
+        return 1
     return value if isinstance(value, int) and value in _ORIENTATION_TRANSPOSES else 1
 
 
 def decode_first_frame(image: Image.Image, orientation: int, largest: tuple[int, int]) -> Image.Image:
-    """Decode the current (first) frame, upright, in a mode the variant chain can resize.
+    """Decode the current (first) frame as stored: not yet upright, in the file's own mode.
 
     `largest` is the upright size of the biggest variant needed: JPEGs are decoded at the smallest
     DCT scale that still covers it. `draft` compares both sides, so it gets the aspect-correct box
-    in the file's own (pre-rotation) orientation.
+    in the file's own (pre-rotation) orientation. Mode conversion and the turn upright happen on
+    the way to the largest variant (`_render_variants`), never on a full-size copy.
     """
     if image.format in _DRAFTABLE_FORMATS and largest != _oriented(image.size, orientation):
         image.draft(None, _oriented(largest, orientation))
     image.load()
-    frame: Image.Image = image
-    if frame.mode not in _RESIZABLE_MODES:
-        frame = _to_resizable_mode(frame)
-    if orientation in _ORIENTATION_TRANSPOSES:
-        frame = frame.transpose(_ORIENTATION_TRANSPOSES[orientation])
-    return frame
+    return image
 
 
 def _render_variants(
-    image: Image.Image, sizes: list[tuple[str, tuple[int, int]]], icc_profile: bytes | None
+    decoded: Image.Image,
+    orientation: int,
+    sizes: list[tuple[str, tuple[int, int]]],
+    icc_profile: bytes | None,
 ) -> tuple[list[RenderedVariant], Image.Image]:
-    variants = []
-    current = image
-    for index, (name, size) in enumerate(sizes):
-        if current.size != size:
-            # Each variant from the previous one; reducing_gap box-reduces huge non-JPEG sources first.
-            current = current.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
-        if index == 0:
-            current = _to_srgb(current, icc_profile)  # on the largest variant, not the full decode
+    (name, size), *smaller = sizes
+    current = _resized_in_bands(decoded, _oriented(size, orientation))
+    if orientation in _ORIENTATION_TRANSPOSES:
+        current = current.transpose(_ORIENTATION_TRANSPOSES[orientation])
+    current.info = {}  # nothing from the original's metadata travels further
+    current = _to_srgb(current, icc_profile)  # on the largest variant, not the full decode
+    variants = [RenderedVariant(name=name, width=size[0], height=size[1], data=_webp(current))]
+    for name, size in smaller:
+        # Each variant from the previous one; reducing_gap box-reduces big steps first.
+        current = current.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
         variants.append(RenderedVariant(name=name, width=size[0], height=size[1], data=_webp(current)))
     return variants, current
+
+
+def _resized_in_bands(frame: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """`frame` resized to `size` in a resizable mode, converting and resizing a band of rows at a time.
+
+    Each band is cut with a margin of the filter's reach, so its rows come out as a whole-frame
+    resize would make them.
+    """
+    width, height = frame.size
+    if (width, height) == size:
+        return _resizable(frame)
+    scale = height / size[1]
+    margin = math.ceil(_LANCZOS_SUPPORT * max(scale, 1.0)) + 1
+    rows = max(16, int(_BAND_PIXELS / (width * scale)))  # output rows per band
+    resized: Image.Image | None = None
+    for top in range(0, size[1], rows):
+        bottom = min(size[1], top + rows)
+        start, end = top * scale, bottom * scale
+        cut_top, cut_bottom = max(0, math.floor(start) - margin), min(height, math.ceil(end) + margin)
+        band = _resizable(frame.crop((0, cut_top, width, cut_bottom)))
+        band = band.resize(
+            (size[0], bottom - top),
+            Image.Resampling.LANCZOS,
+            box=(0, start - cut_top, width, end - cut_top),
+            reducing_gap=3.0,
+        )
+        if resized is None:
+            resized = Image.new(band.mode, size)
+        resized.paste(band, (0, top))
+    assert resized is not None  # size[1] >= 1, so there is at least one band
+    return resized
 
 
 def _webp(image: Image.Image) -> bytes:
@@ -172,7 +215,10 @@ def _webp(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def _to_resizable_mode(image: Image.Image) -> Image.Image:
+def _resizable(image: Image.Image) -> Image.Image:
+    """The image in a mode Pillow resizes with a proper filter (itself when it already is)."""
+    if image.mode in _RESIZABLE_MODES:
+        return image
     if image.mode.startswith("I"):
         # 16-bit greyscale (I;16*) or I: convert() would clip at 255; scale to 8 bits instead.
         return image.convert("I").point(lambda value: value / 257, "L")
@@ -188,8 +234,8 @@ def _to_srgb(image: Image.Image, icc_profile: bytes | None) -> Image.Image:
         try:
             source = ImageCms.ImageCmsProfile(BytesIO(icc_profile))
             converted = ImageCms.profileToProfile(image, source, _srgb_profile(), outputMode=target)
-        except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
-            converted = None  # a broken or mismatched profile: keep the pixels as they are
+        except Exception:  # a broken or mismatched profile: keep the pixels as they are
+            converted = None
         if converted is not None:
             return converted
     return image if image.mode == target else image.convert(target)
