@@ -63,11 +63,21 @@ def _config(generation: dict, phases: dict | None = None) -> schemathesis.Config
     )
 
 
+def _needs_key(ctx) -> bool:
+    return bool(ctx.operation.definition.raw.get("security"))
+
+
+def _takes_body(ctx) -> bool:
+    return "requestBody" in ctx.operation.definition.raw
+
+
 schema = schemathesis.openapi.from_dict(DOCUMENT, config=_config({"max-examples": MAX_EXAMPLES}))
-# Valid inputs only, and no coverage cases: a 401 must not depend on the request.
-keyed_operations = schemathesis.openapi.from_dict(
+# Valid inputs only, and no coverage cases: the answers below must not depend on them.
+valid_requests = schemathesis.openapi.from_dict(
     DOCUMENT, config=_config({"mode": "positive", "max-examples": 2}, {"coverage": {"enabled": False}})
-).include(func=lambda ctx: bool(ctx.operation.definition.raw.get("security")))
+)
+keyed_operations = valid_requests.include(func=_needs_key)
+bodied_operations = valid_requests.include(func=_takes_body)
 
 
 def test_the_stack_serves_the_document_under_test(stack):
@@ -89,3 +99,12 @@ def test_operations_that_need_a_key_answer_401_without_a_valid_one(case, stack):
         response = case.call_and_validate(base_url=stack.api_url, headers=headers, checks=CHECKS, timeout=30)
         assert response.status_code == 401, (kind, case.method, case.formatted_path, response.text)
         assert response.json()["code"] == "unauthorized"
+
+
+@bodied_operations.parametrize()
+@settings(SETTINGS, max_examples=1)
+def test_a_body_sent_as_another_type_than_json_is_a_declared_415(case, stack):
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data"):
+        headers = {**auth(stack.demo_key), "Content-Type": content_type}
+        response = case.call_and_validate(base_url=stack.api_url, headers=headers, checks=CHECKS, timeout=30)
+        assert response.status_code == 415, (content_type, case.method, case.formatted_path, response.text)

@@ -59,6 +59,8 @@ def test_every_error_is_a_problem_and_keys_are_required_except_for_public_read(d
             assert responses[status]["content"] == PROBLEM, (method, path, status)
             assert responses[status]["description"].startswith("`"), (method, path, status)
         assert {"429", "503"} <= problems, (method, path)
+        if "requestBody" in operation:  # invalid, too large for the gateway, or not JSON
+            assert {"400", "413", "415"} <= problems, (method, path)
         if (path, method) in PUBLIC:
             assert "security" not in operation and not {"401", "403"} & problems, (method, path)
         else:

@@ -60,7 +60,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "request_in_progress": (409, "a request with this `Idempotency-Key` is still running"),
     "precondition_failed": (412, "`If-Match` names another version"),
     "payload_too_large": (413, "too large for its kind, or a body over the gateway's limit"),
-    "unsupported_media_type": (415, "not an accepted media type"),
+    "unsupported_media_type": (415, "the body is not JSON, or the file is not an accepted media type"),
     "type_mismatch": (415, "the bytes are another type than the declared one"),
     "idempotency_key_reused": (422, "this `Idempotency-Key` was used with another body"),
     "rate_limited": (429, "too many requests; retry after `Retry-After` seconds"),
@@ -72,8 +72,8 @@ ALWAYS = ("rate_limited", "unavailable")
 AUTHENTICATED = ("unauthorized", "forbidden")
 # What Idempotency-Key adds to a POST.
 IDEMPOTENT = ("validation_error", "request_in_progress", "idempotency_key_reused")
-# A request body can be invalid, or larger than the gateway accepts.
-WITH_BODY = ("validation_error", "payload_too_large")
+# A request body can be invalid, larger than the gateway accepts, or not JSON.
+WITH_BODY = ("validation_error", "payload_too_large", "unsupported_media_type")
 
 _REQUEST_ID: OpenAPIResponseHeader = {
     "description": "The request's id, also in the problem's `request_id`",

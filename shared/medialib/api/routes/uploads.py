@@ -42,7 +42,6 @@ def _tenant(scope: str) -> str:
         *WITH_BODY,
         *IDEMPOTENT,
         "not_found",
-        "unsupported_media_type",
         "version_conflict",
     ),
 )
@@ -70,7 +69,6 @@ def presign_upload(request: PresignRequest) -> Response[PresignEnvelope]:
         "upload_missing",
         "duplicate",
         "version_conflict",
-        "unsupported_media_type",
         "type_mismatch",
         headers=ETAG,
     ),
