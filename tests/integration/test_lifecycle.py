@@ -58,7 +58,7 @@ def presigned(data: bytes, **extra) -> str:
 
 
 def palette_png_without_plte() -> bytes:
-    """69 bytes: a 1x1 palette PNG whose PLTE chunk is missing."""
+    """A 1x1 palette PNG whose PLTE chunk is missing (67 bytes)."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))

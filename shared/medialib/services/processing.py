@@ -169,6 +169,9 @@ def _render_image(
             data, max_pixels=settings.max_image_pixels, max_frames=settings.max_image_frames
         )
     except ImageRejected as rejected:
+        # The decoder's own exception type tells a damaged file from a bug of ours.
+        cause = type(rejected.__cause__).__name__ if rejected.__cause__ else None
+        logger.info("Image rejected", extra={"error_code": rejected.code, "cause": cause})
         return rejected.code
     except Exception:  # a decoder bug on hostile bytes must end the item, not loop in the queue
         logger.exception("Image decoding failed unexpectedly")
