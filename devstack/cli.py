@@ -2,8 +2,9 @@
 
 It talks to whatever the standard AWS configuration points at: ``AWS_ENDPOINT_URL`` for the
 local stack or LocalStack, real AWS otherwise (region from the AWS configuration, else
-us-east-1). Table names are the settings' (``TENANTS_TABLE``, ``KEYS_TABLE``), whose defaults
-are the local stack's.
+us-east-1). Table names are the settings' (``TENANTS_TABLE``, ``KEYS_TABLE``); where the
+environment names none, the command uses the names template.yaml gives stack ``medialib``,
+which are the local stack's too.
 
     medialib keys create --tenant acme --scopes media:read,media:write [--label "CMS"]
     medialib keys list --tenant acme
@@ -17,6 +18,7 @@ are the local stack's.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -71,8 +73,25 @@ def _table(rows: Sequence[tuple[str, ...]], out: TextIO) -> None:
         )
 
 
+def _default_settings() -> None:
+    """Fill in the settings the environment leaves out, before ``medialib`` reads them.
+
+    The settings have no defaults (a deployed function must fail without them); the command
+    defaults every table and bucket name to stack ``medialib``'s, as template.yaml builds them.
+    """
+    from devstack.template import LocalTemplate
+
+    template = LocalTemplate.load()
+    for name, value in template.environment.items():
+        if name.endswith(("_TABLE", "_BUCKET")) and isinstance(value, str):
+            os.environ.setdefault(name, value)
+    # The command renders no media URL, but the settings need one: the bucket's own address.
+    os.environ.setdefault("MEDIA_BASE_URL", f"https://{template.only_bucket().name}.s3.amazonaws.com")
+
+
 def _run(args: argparse.Namespace, out: TextIO) -> None:
     # Imported here so that `medialib --help` and argument errors stay instant.
+    _default_settings()
     from medialib.services import api_keys
 
     if args.group == "keys" and args.command == "create":

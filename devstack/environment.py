@@ -20,6 +20,8 @@ from devstack.template import LocalTemplate
 _CLEARED_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_DEFAULT_PROFILE")
 _CLEARED_PREFIX = "AWS_ENDPOINT_URL_"
 _CURSOR_SIGNING_KEY = secrets.token_urlsafe(32)  # per process: handlers read it once
+# Read from a secret in AWS; locally the settings take the key itself (CURSOR_SIGNING_KEY).
+_AWS_ONLY = ("CURSOR_SIGNING_SECRET_ARN",)
 
 
 def build_environment(template: LocalTemplate, *, aws_url: str) -> dict[str, str]:
@@ -33,6 +35,8 @@ def build_environment(template: LocalTemplate, *, aws_url: str) -> dict[str, str
                     "stack runs every function in one process, so it needs one value"
                 )
             declared[name] = value
+    for name in _AWS_ONLY:
+        declared.pop(name, None)
     local = {
         # Path-style object URLs on the emulator stand in for the CloudFront distribution.
         "MEDIA_BASE_URL": f"{aws_url}/{template.only_bucket().name}",
@@ -56,7 +60,11 @@ def build_environment(template: LocalTemplate, *, aws_url: str) -> dict[str, str
 
 def apply_environment(environment: dict[str, str]) -> dict[str, str | None]:
     """Set ``environment`` in ``os.environ``; returns what to hand to :func:`restore_environment`."""
-    cleared = [name for name in os.environ if name in _CLEARED_VARIABLES or name.startswith(_CLEARED_PREFIX)]
+    cleared = [
+        name
+        for name in os.environ
+        if name in (*_CLEARED_VARIABLES, *_AWS_ONLY) or name.startswith(_CLEARED_PREFIX)
+    ]
     previous = {name: os.environ.get(name) for name in [*environment, *cleared]}
     for name in cleared:
         del os.environ[name]

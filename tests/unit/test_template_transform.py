@@ -65,10 +65,23 @@ def test_every_api_route_has_a_method_and_the_docs_and_public_routes_need_no_key
     }
 
 
-def test_process_queue_reports_partial_batch_failures(translated):
-    mapping = next(
+def test_every_queue_reports_partial_batch_failures(translated):
+    mappings = [
         r["Properties"]
         for r in translated["Resources"].values()
         if r["Type"] == "AWS::Lambda::EventSourceMapping"
-    )
-    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    ]
+    assert len(mappings) == 2  # the process queue and its dead-letter queue
+    assert all(mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"] for mapping in mappings)
+
+
+def test_the_dead_letter_queue_is_drained_by_a_function_within_its_visibility_timeout():
+    template = yaml_parse(TEMPLATE.read_text())
+    resources = template["Resources"]
+    drain = resources["DeadLetterFunction"]["Properties"]
+    (event,) = drain["Events"].values()
+
+    assert event["Type"] == "SQS"
+    assert event["Properties"]["Queue"] == {"Fn::GetAtt": ["ProcessDeadLetterQueue", "Arn"]}
+    # Lambda refuses an SQS event source whose queue hides a message for less than the function runs.
+    assert resources["ProcessDeadLetterQueue"]["Properties"]["VisibilityTimeout"] >= drain["Timeout"]
