@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import threading
 import urllib.request
 from typing import Any
 
 import boto3
 from botocore.config import Config
-from moto.server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
 
+from devstack.emulator_requests import OneRequestAtATime
 from devstack.local_account import REGION
 from devstack.specs import BucketSpec, QueueSpec, TableSpec
 from devstack.template import LocalTemplate
@@ -43,17 +46,25 @@ class Emulator:
 
     def __init__(self, port: int = 0):
         self._port = port
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
         self._clients: list[Any] = []
         self.url = ""
 
     def start(self) -> str:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto logs every request through it
-        # ThreadedMotoServer binds in its thread and would wait forever for a port in use.
-        if self._port and not port_is_free(self._port):
+        if self._port and not port_is_free(self._port):  # werkzeug would print and sys.exit() instead
             raise OSError(f"127.0.0.1:{self._port} is in use; pick another emulator port")
-        self._server.start()
-        _, port = self._server.get_host_and_port()
+        # moto's own ThreadedMotoServer, but with its requests run one at a time (see emulator_requests).
+        app = OneRequestAtATime(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(
+            "127.0.0.1", self._port, app, threaded=True, request_handler=MotoRequestHandler
+        )
+        port = self._server.server_port
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name=f"devstack-emulator-{port}", daemon=True
+        )
+        self._thread.start()
         self.url = f"http://127.0.0.1:{port}"
         # moto's backends are process-wide: start empty whatever ran in this process before.
         self._reset_state()
@@ -63,10 +74,11 @@ class Emulator:
         for client in self._clients:
             client.close()  # closes kept-alive connections, so moto's request threads end
         self._clients.clear()
-        self._server.stop()
-        server = getattr(self._server, "_server", None)
-        if server is not None:
-            server.server_close()  # ThreadedMotoServer.stop leaves the listening socket open
+        server, thread, self._server, self._thread = self._server, self._thread, None, None
+        if server is not None and thread is not None:
+            server.shutdown()
+            thread.join()
+            server.server_close()
 
     def client(self, service: str) -> Any:
         client = boto3.client(

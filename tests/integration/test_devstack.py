@@ -18,11 +18,15 @@ import textwrap
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import unquote_plus
 
+import boto3
 import pytest
 import requests
+from botocore.config import Config
+from botocore.exceptions import ClientError
 from werkzeug.test import Client
 
 from devstack.cfn_yaml import REPO_ROOT, read_template
@@ -583,6 +587,133 @@ def received_object_keys(sqs, queue_url: str, until: str, timeout: float = 10.0)
             for record in json.loads(message["Body"]).get("Records", [])
         ]
     return keys
+
+
+TRANSACTING_THREADS = 8
+TRANSACTIONS_PER_THREAD = 25
+
+
+@pytest.fixture
+def emulator():
+    emulator = Emulator(port=0)
+    emulator.start()
+    yield emulator
+    emulator.stop()
+
+
+def no_retry_client(emulator: Emulator, service: str):
+    """A client that reports the emulator's first answer: a retried 500 would hide the failure."""
+    return boto3.client(
+        service,
+        endpoint_url=emulator.url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"total_max_attempts": 1}, s3={"addressing_style": "path"}),
+    )
+
+
+def test_overlapping_transactions_neither_fail_nor_lose_writes(emulator: Emulator):
+    # Given a table large enough that the emulator takes a while to snapshot it for each transaction
+    dynamodb = emulator.client("dynamodb")
+    dynamodb.create_table(
+        TableName="counters",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+    )
+    for start in range(0, 200, 25):
+        filler = [{"PutRequest": {"Item": {"pk": {"S": f"filler-{n}"}}}} for n in range(start, start + 25)]
+        dynamodb.batch_write_item(RequestItems={"counters": filler})
+
+    def transact(worker: int) -> list[str]:
+        client, unexpected = no_retry_client(emulator, "dynamodb"), []
+        for round_ in range(TRANSACTIONS_PER_THREAD):
+            # One that commits: its counter goes up by one and an item of its own appears ...
+            increment = {
+                "Update": {
+                    "TableName": "counters",
+                    "Key": {"pk": {"S": f"counter-{worker}"}},
+                    "UpdateExpression": "ADD hits :one",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}},
+                }
+            }
+            mark = {"Put": {"TableName": "counters", "Item": {"pk": {"S": f"done-{worker}-{round_}"}}}}
+            # ... and one that fails its condition, so the emulator rolls the table back.
+            missing = {
+                "ConditionCheck": {
+                    "TableName": "counters",
+                    "Key": {"pk": {"S": "missing"}},
+                    "ConditionExpression": "attribute_exists(pk)",
+                }
+            }
+            never = {"Put": {"TableName": "counters", "Item": {"pk": {"S": f"never-{worker}-{round_}"}}}}
+            for items, expected in (([increment, mark], "committed"), ([missing, never], "cancelled")):
+                try:
+                    client.transact_write_items(TransactItems=items)
+                    outcome = "committed"
+                except ClientError as error:
+                    code = error.response["Error"]["Code"]
+                    status = error.response["ResponseMetadata"]["HTTPStatusCode"]
+                    outcome = "cancelled" if code == "TransactionCanceledException" else f"{code} ({status})"
+                if outcome != expected:
+                    unexpected.append(outcome)
+        client.close()
+        return unexpected
+
+    # When threads run overlapping transactions, half of them failing their condition
+    with ThreadPoolExecutor(TRANSACTING_THREADS) as pool:
+        unexpected = [
+            answer for answers in pool.map(transact, range(TRANSACTING_THREADS)) for answer in answers
+        ]
+
+    # Then every transaction got DynamoDB's answer and every committed write is still there
+    assert unexpected == []
+    keys = {
+        item["pk"]["S"]: item
+        for page in dynamodb.get_paginator("scan").paginate(TableName="counters")
+        for item in page["Items"]
+    }
+    hits = {worker: int(keys[f"counter-{worker}"]["hits"]["N"]) for worker in range(TRANSACTING_THREADS)}
+    assert hits == dict.fromkeys(range(TRANSACTING_THREADS), TRANSACTIONS_PER_THREAD)
+    assert sum(key.startswith("done-") for key in keys) == TRANSACTING_THREADS * TRANSACTIONS_PER_THREAD
+    assert not [key for key in keys if key.startswith("never-")]
+
+
+LONG_POLL_SECONDS = 10
+
+
+def test_a_long_poll_lets_other_requests_run_and_ends_at_the_notification(emulator: Emulator):
+    # Given a bucket that notifies a queue of every object created, and a consumer long-polling it
+    sqs, s3 = emulator.client("sqs"), emulator.client("s3")
+    queue_url = sqs.create_queue(QueueName="arrivals")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    s3.create_bucket(Bucket="arrivals-bucket")
+    notify = {"QueueConfigurations": [{"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"]}]}
+    s3.put_bucket_notification_configuration(Bucket="arrivals-bucket", NotificationConfiguration=notify)
+    sqs.purge_queue(QueueUrl=queue_url)  # S3's own s3:TestEvent
+    consumer = no_retry_client(emulator, "sqs")
+    started = time.monotonic()
+    with ThreadPoolExecutor(1) as pool:
+        poll = pool.submit(consumer.receive_message, QueueUrl=queue_url, WaitTimeSeconds=LONG_POLL_SECONDS)
+
+        # When an object lands while the consumer waits
+        s3.put_object(Bucket="arrivals-bucket", Key="incoming/photo.jpg", Body=b"x")
+        put_returned = time.monotonic() - started
+        messages = poll.result().get("Messages", [])
+        poll_returned = time.monotonic() - started
+    consumer.close()
+
+    # Then the upload did not wait for the poll, and the poll ended with the notification
+    assert put_returned < LONG_POLL_SECONDS / 2
+    assert [
+        unquote_plus(record["s3"]["object"]["key"])
+        for message in messages
+        for record in json.loads(message["Body"])["Records"]
+    ] == ["incoming/photo.jpg"]
+    assert poll_returned < LONG_POLL_SECONDS / 2
 
 
 # ---------------------------------------------------------------- LocalStack
