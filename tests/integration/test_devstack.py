@@ -275,10 +275,12 @@ def test_template_resolves_names_of_tables_bucket_and_queues():
     assert template.environment["MEDIA_TABLE"] == "medialib-media"
     assert template.environment["MEDIA_BUCKET"] == "medialib-media-123456789012-us-east-1"
     assert isinstance(template.environment["MEDIA_BASE_URL"], Unresolved)
-    assert isinstance(template.environment["CURSOR_SIGNING_KEY"], Unresolved)
+    # The cursor key is read from a secret in AWS: its ARN resolves only there
+    media_api = template.functions["MediaApiFunction"].environment
+    assert isinstance(media_api["CURSOR_SIGNING_SECRET_ARN"], Unresolved)
 
 
-def test_only_originals_feed_the_process_queue_and_that_queue_feeds_a_function():
+def test_only_originals_feed_the_process_queue_and_each_queue_feeds_a_function():
     template = LocalTemplate.load()
 
     (notification,) = template.only_bucket().queue_notifications
@@ -286,7 +288,8 @@ def test_only_originals_feed_the_process_queue_and_that_queue_feeds_a_function()
     assert notification.prefix == "originals/"
     assert notification.event == "s3:ObjectCreated:*"
     assert notification.queue_id == "ProcessQueue"
-    assert [source.queue_id for source in template.sqs_sources] == ["ProcessQueue"]
+    feeds = {source.queue_id: source.function_id for source in template.sqs_sources}
+    assert feeds == {"ProcessQueue": "ProcessFunction", "ProcessDeadLetterQueue": "DeadLetterFunction"}
 
 
 def test_routes_are_every_api_event_of_the_template():
