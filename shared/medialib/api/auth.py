@@ -7,11 +7,17 @@ string values: ``tenant_id``, ``key_id`` and ``scopes`` (space-separated).
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from medialib.domain.errors import Forbidden, Unauthorized
 from medialib.domain.principal import Principal
 from medialib.observability import logger
+
+# The scope the route of the request being resolved asked for: a stored (idempotent) response
+# is replayed only to a key that holds it. A context variable, so that handlers running side by
+# side in threads (the local stack) never see each other's.
+required_scope: ContextVar[str | None] = ContextVar("required_scope", default=None)
 
 
 def principal_from_event(event: dict[str, Any]) -> Principal:
@@ -38,6 +44,7 @@ def require_scope(principal: Principal, scope: str) -> None:
 
 def tenant_for(event: dict[str, Any], scope: str) -> str:
     """The caller's tenant, once its key is known to carry ``scope``."""
+    required_scope.set(scope)
     principal = principal_from_event(event)
     require_scope(principal, scope)
     logger.append_keys(tenant_id=principal.tenant_id)  # every later log line of the request

@@ -54,6 +54,18 @@ def from_validation_errors(raw_errors: list[dict[str, Any]], request_id: str | N
     return problem(400, "validation_error", "Bad Request", "The request is not valid", request_id, errors)
 
 
+def not_json(request_id: str | None) -> Response:
+    """Every body the API reads is JSON; any other declared type is a client mistake."""
+    return problem(
+        415,
+        "unsupported_media_type",
+        "Unsupported Media Type",
+        "Send the body as application/json",
+        request_id,
+        [{"field": "Content-Type", "message": "must be application/json"}],
+    )
+
+
 def as_proxy_result(response: Response) -> dict[str, Any]:
     """A problem answered before the resolver runs, as an API Gateway (REST) proxy result."""
     headers = {

@@ -36,7 +36,19 @@ ACCEPTED_CONTENT_TYPES: dict[str, str] = {
 }
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_FORBIDDEN_FILENAME = re.compile(r"[/\\\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Path separators and the characters drawn like them (division and fraction slash, fullwidth
+# and big solidus, set minus …), which would let a displayed name pass for a path.
+_FORBIDDEN_FILENAME = re.compile(
+    r"[/\\\u2044\u2215\u2216\u2571\u2572\u27cb\u27cd\u29f5\u29f8\u29f9\ufe68\uff0f\uff3c]"
+)
+# Control (Cc), format (Cf: bidi controls, zero-width characters, BOM, soft hyphen, tag
+# characters), lone surrogates (Cs) and line/paragraph separators (Zl, Zp): invisible or
+# reordering characters that make a displayed name differ from the stored one.
+_FORBIDDEN_FILENAME_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+MAX_FILENAME_CHARS = 255
+# The filename sort key (casefolded name + separator + media id) must stay under DynamoDB's
+# 1,024-byte sort key; 765 bytes is 255 characters of three bytes each, after casefolding.
+MAX_FILENAME_KEY_BYTES = 765
 
 
 def new_media_id(now_ms: int | None = None) -> str:
@@ -59,12 +71,18 @@ def iso_timestamp(moment: datetime) -> str:
 
 
 def clean_filename(raw: str) -> str:
-    """Filenames are display metadata: NFC, no control/bidi characters, no path separators."""
+    """Filenames are display metadata: NFC, no control, format (bidi, zero-width) or surrogate
+    characters, no path separators or lookalikes, at most 255 characters and 765 UTF-8 bytes
+    once casefolded (the form the sort and duplicate keys hold)."""
+    if any(unicodedata.category(char) in _FORBIDDEN_FILENAME_CATEGORIES for char in raw):
+        raise ValueError("must not contain control, format (bidi, zero-width) or surrogate characters")
     name = unicodedata.normalize("NFC", raw).strip()
-    if not name or len(name) > 255:
-        raise ValueError("must be 1-255 characters")
+    if not name or len(name) > MAX_FILENAME_CHARS:
+        raise ValueError(f"must be 1-{MAX_FILENAME_CHARS} characters")
+    if len(name.casefold().encode()) > MAX_FILENAME_KEY_BYTES:
+        raise ValueError(f"must be at most {MAX_FILENAME_KEY_BYTES} bytes in UTF-8 once case-folded")
     if _FORBIDDEN_FILENAME.search(name):
-        raise ValueError("must not contain path separators, control or bidi characters")
+        raise ValueError("must not contain path separators or characters that look like them")
     if name in {".", ".."}:
         raise ValueError("must not be . or ..")
     return name

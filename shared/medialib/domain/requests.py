@@ -1,4 +1,5 @@
-"""What clients send, validated at the edge. Unknown fields are errors, never ignored."""
+"""What clients send, validated at the edge. Unknown fields are errors, never ignored, and
+types are strict: ``"size": "10"`` or ``"size": true`` is a 400, not a coercion."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from medialib.domain.folders import normalize_folder
-from medialib.domain.media import MEDIA_ID_PATTERN, FocalPoint, clean_filename
+from medialib.domain.media import MEDIA_ID_PATTERN, clean_filename
 from medialib.domain.tags import TAG_ID_PATTERN
 
 Filename = Annotated[str, AfterValidator(clean_filename)]
@@ -16,16 +17,27 @@ Alt = Annotated[str, StringConstraints(max_length=500)]
 Title = Annotated[str, StringConstraints(max_length=255)]
 Caption = Annotated[str, StringConstraints(max_length=1000)]
 OnDuplicate = Literal["allow", "reject", "return_existing"]
+# S3's largest object (5 TiB): no real file is larger, and a declared size ends up in keys
+# (``name#…#<size>``, a 15-digit sort key), so it must stay a short number.
+MAX_FILE_SIZE = 5 * 1024**4
+FileSize = Annotated[int, Field(le=MAX_FILE_SIZE, description="Exact size of the file in bytes")]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=False)
+
+
+class FocalPointIn(_Strict):
+    """The focal point a client sets: percentages of width and height."""
+
+    x: float = Field(ge=0, le=100)
+    y: float = Field(ge=0, le=100)
 
 
 class PresignRequest(_Strict):
     filename: Filename
     content_type: Annotated[str, StringConstraints(min_length=3, max_length=100, to_lower=True)]
-    size: int = Field(gt=0, description="Exact size of the file in bytes")
+    size: Annotated[FileSize, Field(gt=0)]
     folder: FolderPath = "/"
     alt: Alt | None = None
     title: Title | None = None
@@ -49,7 +61,7 @@ class MediaPatch(_Strict):
     title: Title | None = None
     caption: Caption | None = None
     folder: FolderPath | None = None
-    focal_point: FocalPoint | None = None
+    focal_point: FocalPointIn | None = None
 
     @model_validator(mode="after")
     def _not_empty(self) -> MediaPatch:
@@ -66,7 +78,7 @@ class MediaPatch(_Strict):
 
 class FileFingerprint(_Strict):
     filename: Filename
-    size: int = Field(ge=0)
+    size: Annotated[FileSize, Field(ge=0)]
     sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$", to_lower=True)] | None = None
 
 
