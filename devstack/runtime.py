@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from devstack.function_log_keys import invoking, keep_log_keys_per_function
 from devstack.specs import FunctionSpec
 
 
@@ -52,7 +53,8 @@ class FunctionRuntime:
     """Imports each function's handler once and invokes it, one invocation per function at a time.
 
     One at a time, as one warm Lambda instance would: a handler's module-level state (a
-    resolver's current event, a logger's keys) is not built for concurrent requests.
+    resolver's current event, a logger's keys) is not built for concurrent requests. Functions
+    share the modules they import, so each keeps its own logger keys (see function_log_keys).
     """
 
     def __init__(self, functions: dict[str, FunctionSpec]):
@@ -71,6 +73,7 @@ class FunctionRuntime:
                 sys.path.insert(0, code_dir)
             module_name, _, attribute = spec.handler.rpartition(".")
             self._handlers[function_id] = getattr(importlib.import_module(module_name), attribute)
+            keep_log_keys_per_function()  # the import may have built a logger
         return self._handlers[function_id]
 
     def invoke(self, function_id: str, event: Any, request_id: str | None = None) -> Any:
@@ -86,7 +89,8 @@ class FunctionRuntime:
                 timeout_seconds=spec.timeout,
                 aws_request_id=request_id or str(uuid.uuid4()),
             )
-            result = handler(event, context)
+            with invoking(function_id):
+                result = handler(event, context)
         if context.get_remaining_time_in_millis() == 0:
             raise FunctionTimedOut(f"{spec.logical_id} ran longer than its Timeout of {spec.timeout:g} s")
         return result

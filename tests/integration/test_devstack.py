@@ -36,7 +36,7 @@ from devstack.gateway import LocalApiGateway
 from devstack.intrinsics import Unresolved
 from devstack.routing import RouteTable
 from devstack.runtime import FunctionRuntime
-from devstack.specs import ApiRoute
+from devstack.specs import ApiRoute, FunctionSpec
 from devstack.stack import LocalStack
 from devstack.template import LocalTemplate
 
@@ -529,6 +529,86 @@ def test_preflight_is_answered_from_the_api_cors_settings(gateway: Client):
     assert response.headers["Access-Control-Allow-Headers"] == "Authorization,Content-Type"
     assert response.headers["Access-Control-Allow-Methods"] == "GET,OPTIONS,POST"
     assert gateway.options("/nowhere").status_code == 404
+
+
+# ---------------------------------------------------------------- the runtime
+
+SHARED_LOGGER_MODULE = """\
+import io
+import threading
+
+from aws_lambda_powertools import Logger
+
+LINES = io.StringIO()
+logger = Logger(service="fake", stream=LINES, level="INFO")
+API_PAUSED, API_MAY_GO_ON = threading.Event(), threading.Event()
+"""
+
+API_LIKE_HANDLER = """\
+from SHARED import API_MAY_GO_ON, API_PAUSED, logger
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event, context):
+    logger.append_keys(tenant_id=event["tenant_id"])
+    logger.info("api started")
+    API_PAUSED.set()
+    API_MAY_GO_ON.wait(timeout=10)
+    logger.info("api finished")
+"""
+
+PROCESSING_LIKE_HANDLER = """\
+from SHARED import logger
+
+
+@logger.inject_lambda_context
+def lambda_handler(event, context):
+    for media_id in event["media_ids"]:
+        logger.append_keys(media_id=media_id)
+        logger.info("processed")
+"""
+
+
+def test_each_function_logs_with_its_own_keys_while_another_runs(tmp_path: Path):
+    # Given two functions that log through one shared Powertools logger, as the media functions do
+    suffix = uuid.uuid4().hex[:8]
+    shared, api, processing = f"fake_shared_{suffix}", f"fake_api_{suffix}", f"fake_processing_{suffix}"
+    (tmp_path / f"{shared}.py").write_text(SHARED_LOGGER_MODULE)
+    (tmp_path / f"{api}.py").write_text(API_LIKE_HANDLER.replace("SHARED", shared))
+    (tmp_path / f"{processing}.py").write_text(PROCESSING_LIKE_HANDLER.replace("SHARED", shared))
+    runtime = FunctionRuntime(
+        {
+            logical_id: FunctionSpec(
+                logical_id, tmp_path, f"{module}.lambda_handler", 128, 10, {}, (), (), ()
+            )
+            for logical_id, module in (("ApiFunction", api), ("ProcessFunction", processing))
+        }
+    )
+    runtime.invoke("ProcessFunction", {"media_ids": ["med_0"]})  # warm, as a running stack is
+
+    # When processing runs while an API invocation is halfway through, and again after it
+    with ThreadPoolExecutor(1) as pool:
+        api_call = pool.submit(runtime.invoke, "ApiFunction", {"tenant_id": "t1"})
+        assert sys.modules[shared].API_PAUSED.wait(timeout=10)
+        runtime.invoke("ProcessFunction", {"media_ids": ["med_1", "med_2"]})
+        sys.modules[shared].API_MAY_GO_ON.set()
+        api_call.result()
+    runtime.invoke("ProcessFunction", {"media_ids": ["med_3"]})
+
+    # Then every line carries its own function's name and keys, and none of the other's
+    lines = [json.loads(line) for line in sys.modules[shared].LINES.getvalue().splitlines()]
+    seen = [
+        (line["message"], line["function_name"], line.get("tenant_id"), line.get("media_id"))
+        for line in lines
+    ]
+    assert seen == [
+        ("processed", "medialib-ProcessFunction", None, "med_0"),
+        ("api started", "medialib-ApiFunction", "t1", None),
+        ("processed", "medialib-ProcessFunction", None, "med_1"),
+        ("processed", "medialib-ProcessFunction", None, "med_2"),
+        ("api finished", "medialib-ApiFunction", "t1", None),
+        ("processed", "medialib-ProcessFunction", None, "med_3"),
+    ]
 
 
 # ---------------------------------------------------------------- the emulator
