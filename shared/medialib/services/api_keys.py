@@ -22,6 +22,7 @@ from medialib.adapters import accounts_store
 from medialib.adapters.accounts_store import StoredKey, Tenant
 from medialib.domain.errors import AlreadyExists, NotFound, Unauthorized, ValidationFailed
 from medialib.domain.principal import SCOPES, TENANT_ID_PATTERN, Principal
+from medialib.services.retrying import retry_on_conflict
 
 KEY_PREFIX = "mlk_"
 KEY_ID_LENGTH = 16
@@ -38,7 +39,6 @@ _KEY_PATTERN = re.compile(
 # RFC 9110 credentials: the scheme, one or more spaces, then the token (here, the key).
 _BEARER_PATTERN = re.compile(r"(?i:bearer) +(?P<token>\S+)")
 _MAX_HEADER_LENGTH = 512
-_CREATE_ATTEMPTS = 3
 # Compared against when the key id is unknown, so that path costs the same as a wrong secret.
 _DUMMY_HASH = hashlib.sha256(b"no such key").hexdigest()
 
@@ -177,7 +177,7 @@ def create_key(tenant_id: str, scopes: Iterable[str], label: str | None = None) 
     created_at = now_iso()
     _ensure_tenant(tenant_id, created_at)
 
-    for attempt in range(_CREATE_ATTEMPTS):
+    def attempt() -> tuple[KeyInfo, str]:
         key_id, secret = new_key_id(), new_secret()
         stored = StoredKey(
             key_id=key_id,
@@ -187,15 +187,11 @@ def create_key(tenant_id: str, scopes: Iterable[str], label: str | None = None) 
             label=label,
             created_at=created_at,
         )
-        try:
-            accounts_store.put_key(stored)
-        except AlreadyExists:
-            # A key id collision (≈2**-95 per pair); draw again rather than overwrite.
-            if attempt == _CREATE_ATTEMPTS - 1:
-                raise
-            continue
+        accounts_store.put_key(stored)
         return _key_info(stored), format_key(key_id, secret)
-    raise AssertionError("unreachable")
+
+    # A key id collision (about 2**-95 per pair) is drawn again rather than overwritten.
+    return retry_on_conflict(attempt, retry_on=(AlreadyExists,), gave_up="Could not draw a free key id")
 
 
 def revoke_key(key_id: str) -> KeyInfo:

@@ -14,6 +14,7 @@ from pynamodb.transactions import TransactWrite
 from medialib.adapters import catalogue_store, media_listing, media_store
 from medialib.domain.errors import NotFound, ValidationFailed, VersionConflict
 from medialib.domain.media import EntityRef, Media, utc_now
+from medialib.services.retrying import retry_on_conflict
 
 ENTITY_TYPE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 ENTITY_ID_PATTERN = re.compile(r"^[A-Za-z0-9_:.\-]{1,128}$")
@@ -23,7 +24,6 @@ MAX_MEDIA_PER_ENTITY = 40
 # (the item, its ``unused`` row), plus the entity and the ``unused`` total.
 _MAX_ITEMS_PER_TRANSACTION = 48
 _DETACH_BATCH = 20
-_ATTEMPTS = 3
 
 
 def entity_media(tenant_id: str, entity_type: str, entity_id: str) -> list[Media]:
@@ -39,14 +39,13 @@ def set_entity_media(tenant_id: str, entity_type: str, entity_id: str, media_ids
             f"An entity holds at most {MAX_MEDIA_PER_ENTITY} media",
             errors=[{"field": "media_ids", "message": f"at most {MAX_MEDIA_PER_ENTITY} items"}],
         )
-    for _ in range(_ATTEMPTS):
-        try:
-            return _set_once(tenant_id, EntityRef(type=entity_type, id=entity_id), wanted)
-        except (VersionConflict, NotFound):
-            # An item changed or was deleted meanwhile: look again (a deleted one is then
-            # reported as unknown).
-            continue
-    raise VersionConflict("The entity or its media kept changing; retry")
+    # An item changed or was deleted meanwhile: look again (a deleted one is then reported as
+    # unknown).
+    return retry_on_conflict(
+        lambda: _set_once(tenant_id, EntityRef(type=entity_type, id=entity_id), wanted),
+        retry_on=(VersionConflict, NotFound),
+        gave_up="The entity or its media kept changing; retry",
+    )
 
 
 def _set_once(tenant_id: str, ref: EntityRef, wanted: list[str]) -> list[Media]:
