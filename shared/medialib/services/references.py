@@ -20,6 +20,9 @@ ENTITY_TYPE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 ENTITY_ID_PATTERN = re.compile(r"^[A-Za-z0-9_:.\-]{1,128}$")
 # One transaction holds the entity, each changed item and its index row, and the totals.
 MAX_MEDIA_PER_ENTITY = 40
+# An item lists its entities in its own record: at up to ~200 bytes each, 1,000 keep it far
+# from DynamoDB's 400 KB item limit.
+MAX_ENTITIES_PER_ITEM = 1000
 # DynamoDB allows 100 actions per transaction; an item whose ``used_by`` changes costs two
 # (the item, its ``unused`` row), plus the entity and the ``unused`` total.
 _MAX_ITEMS_PER_TRANSACTION = 48
@@ -57,6 +60,16 @@ def _set_once(tenant_id: str, ref: EntityRef, wanted: list[str]) -> list[Media]:
         raise ValidationFailed(
             "Some media ids are unknown",
             errors=[{"field": "media_ids", "message": f"unknown: {media_id}"} for media_id in unknown],
+        )
+    full = [
+        media_id
+        for media_id in wanted
+        if ref not in found[media_id].used_by and len(found[media_id].used_by) >= MAX_ENTITIES_PER_ITEM
+    ]
+    if full:
+        raise ValidationFailed(
+            f"An item can be attached to at most {MAX_ENTITIES_PER_ITEM} entities",
+            errors=[{"field": "media_ids", "message": f"attached to too many entities: {m}"} for m in full],
         )
     now = utc_now()
     detaches: list[tuple[Media, Media | None]] = []
