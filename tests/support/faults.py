@@ -52,13 +52,18 @@ class Recorder:
     fault: Callable[[str], Exception] | None = None
     calls: list[str] = field(default_factory=list)
     failed: str | None = None
+    said_missing: bool = False  # the fault told the code the object does not exist
 
     def intercept(self, client: BaseClient, operation: str, params: dict[str, Any], real: Callable) -> Any:
         index = len(self.calls)
         self.calls.append(operation)
         if self.fail_at == index and self.fault is not None:
             self.failed = operation
-            raise self.fault(operation)
+            error = self.fault(operation)
+            self.said_missing = (
+                isinstance(error, ClientError) and error.response["Error"]["Code"] == "NoSuchKey"
+            )
+            raise error
         return real(client, operation, params)
 
 

@@ -48,13 +48,14 @@ class _Missing(Exception):
 
 
 @contextmanager
-def _storage_errors() -> Iterator[None]:
-    """S3's answers as the domain's: a missing object as ``_Missing`` for the caller to turn
-    into None, everything else (throttling, 5xx, timeouts) as ``Unavailable``."""
+def _storage_errors(*, reading: bool = False) -> Iterator[None]:
+    """S3's answers as the domain's: when ``reading`` one object, its absence as ``_Missing``
+    for the caller to turn into None; everything else (throttling, 5xx, timeouts, and a 404
+    where no single object was asked for) as ``Unavailable``."""
     try:
         yield
     except ClientError as error:
-        if _is_missing(error):
+        if reading and _is_missing(error):
             raise _Missing from error
         raise Unavailable("Storage is unavailable; retry") from error
     except BotoCoreError as error:
@@ -110,7 +111,7 @@ def presign_put(key: str, content_type: str, disposition: str, expires_in: int) 
 
 def stat(key: str) -> StoredObject | None:
     try:
-        with _storage_errors():
+        with _storage_errors(reading=True):
             head = _client().head_object(Bucket=_bucket(), Key=key)
     except _Missing:
         return None
@@ -119,7 +120,7 @@ def stat(key: str) -> StoredObject | None:
 
 def read_head(key: str, length: int) -> bytes | None:
     try:
-        with _storage_errors():
+        with _storage_errors(reading=True):
             response = _client().get_object(Bucket=_bucket(), Key=key, Range=f"bytes=0-{length - 1}")
             return bytes(response["Body"].read())
     except _Missing:
@@ -133,7 +134,7 @@ def read(key: str, *, head_length: int, keep_limit: int, etag: str | None = None
     if etag:
         params["IfMatch"] = etag
     try:
-        with _storage_errors():
+        with _storage_errors(reading=True):
             response = _client().get_object(**params)
             size = response["ContentLength"]
             digest = hashlib.sha256()
