@@ -148,9 +148,11 @@ def _judge(media: Media) -> _Landed:
     if stored is None:
         raise UploadMissing("Nothing was uploaded for this upload_id yet")
     size_limit = min(media.max_size, get_settings().max_bytes_for(media.kind))
-    head = (
-        b"" if stored.size > size_limit else object_storage.read_head(media.original_key, SNIFF_BYTES) or b""
-    )
+    head: bytes | None = b""
+    if stored.size <= size_limit:  # too large already: no need to read it
+        head = object_storage.read_head(media.original_key, SNIFF_BYTES)
+    if head is None:  # gone between the two reads: as if not uploaded yet
+        raise UploadMissing("Nothing was uploaded for this upload_id yet")
     sniffed = sniff(head)
     sniffed_type = sniffed.content_type if sniffed is not None else None
     verdict = judge_landed(
