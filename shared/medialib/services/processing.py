@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from medialib.adapters import media_store, object_storage
-from medialib.domain.errors import NotFound, VersionConflict
+from medialib.domain.errors import MediaLibError, NotFound, VersionConflict
 from medialib.domain.media import (
     Media,
     Placeholder,
@@ -31,6 +31,19 @@ from medialib.observability import logger, metrics
 from medialib.services.outcomes import after_failure, failure, failure_reason
 from medialib.services.retrying import ATTEMPTS, retry_on_conflict
 from medialib.settings import get_settings
+
+# What an item holds about the bytes processing worked out; none of it survives other bytes.
+RESULTS_CLEARED: dict[str, Any] = {
+    "variants": [],
+    "placeholder": None,
+    "sha256": None,
+    "width": None,
+    "height": None,
+    "duration": None,
+    "error": None,
+    "source_etag": None,
+    "source_sequencer": None,
+}
 
 
 @dataclass(frozen=True)
@@ -134,6 +147,8 @@ def _process(media: Media, landed: LandedObject) -> str:
         )
         if read is None:
             return "superseded"  # replaced or deleted since the event; a later event covers it
+    elif _replaced(landed):
+        return "superseded"  # too large, but no longer what is stored: decides nothing
     sniffed = sniff(read.head) if read is not None else None
     verdict = judge_landed(
         declared_type=media.content_type,
@@ -154,6 +169,19 @@ def _process(media: Media, landed: LandedObject) -> str:
         if rejected is not None:
             return _settle(media, landed, fields, written, error=rejected)
     return _settle(media, landed, fields, written)
+
+
+def _replaced(landed: LandedObject) -> bool:
+    stored = object_storage.stat(landed.key)
+    return stored is None or stored.etag != landed.etag
+
+
+def remove_variants(variants: list[Variant]) -> None:
+    """Best effort: what is left is removed when the item's next results or its purge land."""
+    try:
+        object_storage.delete_keys(variant.key for variant in variants)
+    except MediaLibError:
+        logger.warning("Old variants left for a later clean-up", exc_info=True)
 
 
 def _render_image(

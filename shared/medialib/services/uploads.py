@@ -35,6 +35,7 @@ from medialib.observability import logger, metrics
 from medialib.services.duplicates import same_content
 from medialib.services.file_purge import purge_files_of
 from medialib.services.outcomes import record_failure
+from medialib.services.processing import RESULTS_CLEARED, remove_variants
 from medialib.services.retrying import retry_on_conflict
 from medialib.settings import get_settings
 
@@ -233,10 +234,16 @@ def _confirm_once(media: Media, request: ConfirmRequest, landed: _Landed) -> Med
     if worked_out:
         changes["status"] = "ready"
     else:
-        changes.update(status="processing", content_type=landed.content_type, size=landed.size)
+        # Results processing worked out for bytes since replaced (a PUT URL can be used again)
+        # describe nothing the item holds now.
+        changes.update(
+            RESULTS_CLEARED, status="processing", content_type=landed.content_type, size=landed.size
+        )
     stored = media_store.replace(
         media, media.model_copy(update=changes), folder_must_exist=changes.get("folder")
     )
+    if not worked_out and media.variants:
+        remove_variants(media.variants)
     metrics.add_metric(name="MediaUploaded", unit="Count", value=1)
     if worked_out:
         metrics.add_metric(name="MediaProcessed", unit="Count", value=1)
