@@ -4,7 +4,6 @@ stops it after the session. Tests drive it over HTTP only."""
 from __future__ import annotations
 
 import os
-import queue
 import re
 import signal
 import subprocess
@@ -22,12 +21,54 @@ ROOT = Path(__file__).resolve().parents[2]
 START_DEADLINE_S = 90
 
 
+class StackOutput:
+    """Every line the stack process prints, read by a thread of its own for the whole session."""
+
+    def __init__(self, stream):
+        self._lines: list[str] = []
+        self._changed = threading.Condition()
+        self._ended = False
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream) -> None:
+        for line in iter(stream.readline, ""):
+            with self._changed:
+                self._lines.append(line)
+                self._changed.notify_all()
+        with self._changed:
+            self._ended = True
+            self._changed.notify_all()
+
+    def lines(self, start: int = 0) -> list[str]:
+        """The lines printed so far, from the ``start``-th on (``len(lines())`` marks a point)."""
+        with self._changed:
+            return self._lines[start:]
+
+    def wait_for(self, pattern: str, deadline: float) -> re.Match:
+        """The first line matching ``pattern``, waiting for it until ``deadline`` (monotonic)."""
+        regex = re.compile(pattern)
+        checked = 0
+        with self._changed:
+            while True:
+                for line in self._lines[checked:]:
+                    if match := regex.search(line):
+                        return match
+                checked = len(self._lines)
+                remaining = deadline - time.monotonic()
+                if self._ended or remaining <= 0:
+                    raise RuntimeError(
+                        f"local stack never printed {pattern!r}; output:\n{''.join(self._lines)}"
+                    )
+                self._changed.wait(remaining)
+
+
 @dataclass
 class RunningStack:
     api_url: str
     aws_url: str
     demo_key: str
     env: dict[str, str]  # what a developer's shell would export to reach the emulator
+    output: StackOutput
 
     def cli(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -44,30 +85,6 @@ class RunningStack:
         result = self.cli("keys", "create", "--tenant", tenant, "--scopes", scopes)
         assert result.returncode == 0, result.stderr
         return result.stdout.strip().splitlines()[-1]
-
-
-def _read_lines(stream, lines: queue.Queue) -> None:
-    for line in iter(stream.readline, ""):
-        lines.put(line)
-    lines.put(None)
-
-
-def _wait_for(pattern: str, lines: queue.Queue, seen: list[str], deadline: float) -> re.Match:
-    regex = re.compile(pattern)
-    for line in seen:
-        if match := regex.search(line):
-            return match
-    while time.monotonic() < deadline:
-        try:
-            line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
-        except queue.Empty:
-            break
-        if line is None:
-            break
-        seen.append(line)
-        if match := regex.search(line):
-            return match
-    raise RuntimeError(f"local stack never printed {pattern!r}; output:\n{''.join(seen)}")
 
 
 @pytest.fixture(scope="session")
@@ -88,21 +105,17 @@ def stack() -> Iterator[RunningStack]:
         text=True,
         start_new_session=True,
     )
-    lines: queue.Queue = queue.Queue()
-    threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True).start()
-    seen: list[str] = []
+    output = StackOutput(process.stdout)
     try:
         deadline = time.monotonic() + START_DEADLINE_S
-        key = _wait_for(r"export MEDIALIB_KEY=(\S+)", lines, seen, deadline).group(1)
-        api_url = _wait_for(r"API\s*:?\s*(http://127\.0\.0\.1:\d+)", lines, seen, deadline).group(1)
-        aws_url = _wait_for(
-            r"(?:Emulator|AWS)\w*\s*:?\s*(http://127\.0\.0\.1:\d+)", lines, seen, deadline
-        ).group(1)
+        key = output.wait_for(r"export MEDIALIB_KEY=(\S+)", deadline).group(1)
+        api_url = output.wait_for(r"API\s*:?\s*(http://127\.0\.0\.1:\d+)", deadline).group(1)
+        aws_url = output.wait_for(r"(?:Emulator|AWS)\w*\s*:?\s*(http://127\.0\.0\.1:\d+)", deadline).group(1)
         while requests.get(f"{api_url}/v1/openapi.json", timeout=5).status_code != 200:
             if time.monotonic() > deadline:
                 raise RuntimeError("the local gateway never answered")
         cli_env = {**env, "AWS_ENDPOINT_URL": aws_url}
-        yield RunningStack(api_url, aws_url, key, cli_env)
+        yield RunningStack(api_url, aws_url, key, cli_env, output)
     finally:
         process.send_signal(signal.SIGINT)
         try:
