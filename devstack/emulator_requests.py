@@ -66,7 +66,8 @@ class OneRequestAtATime:
             except Exception:
                 _LOG.exception("the emulator failed on %s", request)
                 headers = [("Content-Type", "application/x-amz-json-1.0")]
-                start_response("500 INTERNAL SERVER ERROR", headers, sys.exc_info())
+                # exc_info only when moto had started its own answer: it lets us replace it.
+                start_response("500 INTERNAL SERVER ERROR", headers, sys.exc_info() if statuses else None)
                 return [_FAILURE_BODY]
             finally:
                 self._share_lock_with_new_queues()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import importlib.util
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -31,6 +32,7 @@ from werkzeug.test import Client
 
 from devstack.cfn_yaml import REPO_ROOT, read_template
 from devstack.emulator import Emulator
+from devstack.emulator_requests import OneRequestAtATime
 from devstack.environment import build_environment
 from devstack.gateway import LocalApiGateway
 from devstack.intrinsics import Unresolved
@@ -761,6 +763,31 @@ def test_overlapping_transactions_neither_fail_nor_lose_writes(emulator: Emulato
     assert hits == dict.fromkeys(range(TRANSACTING_THREADS), TRANSACTIONS_PER_THREAD)
     assert sum(key.startswith("done-") for key in keys) == TRANSACTING_THREADS * TRANSACTIONS_PER_THREAD
     assert not [key for key in keys if key.startswith("never-")]
+
+
+def test_the_emulator_logs_its_failures_and_server_errors(caplog):
+    # Given moto's application failing one way or the other
+    def raising(environ, start_response):
+        raise RuntimeError("dictionary changed size during iteration")
+
+    def unavailable(environ, start_response):
+        start_response("503 SERVICE UNAVAILABLE", [("Content-Type", "application/json")])
+        return [b"{}"]
+
+    # When a request reaches each
+    with caplog.at_level(logging.INFO, logger="devstack.emulator"):
+        failed = Client(OneRequestAtATime(raising)).post(
+            "/", data=b"{}", headers={"X-Amz-Target": "DynamoDB_20120810.TransactWriteItems"}
+        )
+        refused = Client(OneRequestAtATime(unavailable)).get("/bucket/key")
+
+    # Then the client gets a server error, and the stack's output says which request failed and why
+    assert (failed.status_code, refused.status_code) == (500, 503)
+    assert [(record.levelname, record.getMessage()) for record in caplog.records] == [
+        ("ERROR", "the emulator failed on DynamoDB_20120810.TransactWriteItems"),
+        ("ERROR", "the emulator answered 503 SERVICE UNAVAILABLE to GET /bucket/key"),
+    ]
+    assert "dictionary changed size" in caplog.text  # the traceback is logged with the first
 
 
 LONG_POLL_SECONDS = 10
