@@ -2,9 +2,11 @@
 
 Fills one tenant with N items through the data layer (``media_store.bulk_import``) on the
 local emulator (moto in server mode on 127.0.0.1), runs every request kind through the list
-service, then grows the tenant and runs them again. Reads are what DynamoDB reported
-(``ScannedCount`` summed over pages, plus items fetched by key); the baseline is the first size,
-and the ratios show which figures grow with the library.
+service (and the public list through the public service), then grows the tenant and runs them
+again. Reads are everything the request read, counted on the DynamoDB client: index keys
+(``ScannedCount`` of every query) and items read by key (``GetItem``, ``BatchGetItem``: the
+page's items, the totals' counters, tag slugs, the tenant record); the baseline is the first
+size, and the ratios show which figures grow with the library.
 
     .venv/bin/python bench/bench_catalogue.py                 # 10,000 then 50,000 items
     .venv/bin/python bench/bench_catalogue.py --sizes 2000 6000
@@ -38,6 +40,34 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+@dataclass
+class Reads:
+    keys: int = 0  # index keys read (ScannedCount of every query, summed over pages)
+    items: int = 0  # items read by key
+
+
+READS = Reads()
+
+
+def _count_reads() -> None:
+    """Count what every DynamoDB call of this process reads, whichever layer made it."""
+    from botocore.client import BaseClient
+
+    make_api_call = BaseClient._make_api_call
+
+    def counted(self, operation_name, api_params):  # type: ignore[no-untyped-def]
+        response = make_api_call(self, operation_name, api_params)
+        if operation_name in ("Query", "Scan"):
+            READS.keys += response.get("ScannedCount", 0)
+        elif operation_name == "GetItem":
+            READS.items += 1
+        elif operation_name == "BatchGetItem":
+            READS.items += sum(len(found) for found in response.get("Responses", {}).values())
+        return response
+
+    BaseClient._make_api_call = counted  # type: ignore[method-assign]
+
+
 def _start_emulator() -> object:
     import logging
 
@@ -62,7 +92,8 @@ def _start_emulator() -> object:
     sys.path[:0] = [str(ROOT), str(ROOT / "shared")]
     from tests.support.tables import create_tables_from_template
 
-    create_tables_from_template(boto3.client("dynamodb"), names=["MediaTable"])
+    create_tables_from_template(boto3.client("dynamodb"), names=["MediaTable", "TenantsTable"])
+    _count_reads()
     return server
 
 
@@ -109,43 +140,40 @@ def _measure(run) -> Measured:  # type: ignore[no-untyped-def]
     times: list[float] = []
     keys = items = returned = 0
     for _ in range(3):
+        READS.keys = READS.items = 0
         started = time.perf_counter()
-        keys, items, returned = run()
+        returned = run()
         times.append(time.perf_counter() - started)
+        keys, items = READS.keys, READS.items
     return Measured(keys, items, statistics.median(times), returned)
 
 
 def _request_kinds() -> dict:
     from medialib.adapters import media_store
     from medialib.services.media import ListParams, list_media
+    from medialib.services.public import public_list
 
     def listing(**params):  # type: ignore[no-untyped-def]
-        def run() -> tuple[int, int, int]:
-            page = list_media(TENANT, ListParams(**params))
-            return page.index_reads, page.item_reads, len(page.items)
+        return lambda: len(list_media(TENANT, ListParams(**params)).items)
 
-        return run
+    def public(kind: str | None = None, folder: str | None = None):  # type: ignore[no-untyped-def]
+        return lambda: len(public_list(TENANT, kind=kind, folder=folder, limit=24, offset=0).items)
 
     def cursor_page():  # type: ignore[no-untyped-def]
         cursor = list_media(TENANT, ListParams(limit=24)).next_cursor
+        return lambda: len(list_media(TENANT, ListParams(limit=24, cursor=cursor)).items)
 
-        def run() -> tuple[int, int, int]:
-            page = list_media(TENANT, ListParams(limit=24, cursor=cursor))
-            return page.index_reads, page.item_reads, len(page.items)
-
-        return run
-
-    def naive_page() -> tuple[int, int, int]:
+    def naive_page() -> int:
         """The baseline: read the tenant's items, then filter, sort and slice in memory."""
         from medialib.adapters.media_store import MediaRecord, tenant_pk
 
         records = MediaRecord.query(tenant_pk(TENANT), MediaRecord.sk.startswith("M#"))
         items = [record.sk for record in records if record.kind == "video"]
-        return records.page_iter.total_scanned_count, 0, len(sorted(items)[:24])
+        return len(sorted(items)[:24])
 
-    def total() -> tuple[int, int, int]:
+    def total() -> int:
         media_store.count(TENANT, "all")
-        return 0, 1, 0  # one counter item, by key
+        return 0
 
     return {
         "default list (created_at desc), offset 0": listing(limit=24),
@@ -156,6 +184,14 @@ def _request_kinds() -> dict:
         "filter folder=/f07": listing(limit=24, folder="/f07"),
         "filter tag (1 slug)": listing(limit=24, tag="t3"),
         "filter unused=true": listing(limit=24, unused=True),
+        "filters kind=video + folder=/f07": listing(limit=24, kind="video", folder="/f07"),
+        "filters status=failed + tag": listing(limit=24, status="failed", tag="t3"),
+        "filters tag + unused=true": listing(limit=24, tag="t3", unused=True),
+        "filters 2 tags": listing(limit=24, tag="t3,t5"),
+        "public list": public(),
+        "public list kind=video": public(kind="video"),
+        "public list folder=/f07": public(folder="/f07"),
+        "public list kind=video + folder=/f07": public(kind="video", folder="/f07"),
         "sort filename asc": listing(limit=24, sort="filename", order="asc"),
         "sort size desc": listing(limit=24, sort="size"),
         "sort filename, offset 5,000": listing(limit=24, sort="filename", offset=5000),
@@ -167,13 +203,16 @@ def _request_kinds() -> dict:
 
 
 def _tag_slugs() -> None:
-    """Give the benchmark's tag ids slugs t0..t9, as the tags service would."""
+    """Give the benchmark's tag ids slugs t0..t9, as the tags service would, and open the
+    tenant to public read."""
     from medialib.adapters import catalogue_store
     from medialib.domain.tags import Tag
+    from medialib.services import api_keys
 
     for n, tag_id in enumerate(TAGS):
         tag = Tag(tag_id, f"t{n}", f"t{n}", None, 0, "2026-11-23T00:00:00.000Z", "2026-11-23T00:00:00.000Z")
         catalogue_store.create_tag(TENANT, tag)
+    api_keys.create_tenant(TENANT, public=True)
 
 
 def main() -> None:

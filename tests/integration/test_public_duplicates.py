@@ -96,6 +96,7 @@ def shop():
     second = make_item("logo.jpg", tenant_id="shop", folder="/brand", alt="Our logo")
     failed_data = jpeg_bytes(400, 300)[:600]
     failed = upload(failed_data, "broken.jpg", tenant_id="shop")
+    confirm(failed, tenant_id="shop")  # unconfirmed uploads are never listed
     process_records(land(failed, failed_data, "shop"))
     processing = upload(distinct_jpeg(), "slow.jpg", tenant_id="shop")
     assert confirm(processing, tenant_id="shop")[0] == 201
@@ -116,7 +117,7 @@ def test_public_list_shows_ready_items_with_reduced_fields_and_cache_headers(sho
     assert headers["content-type"] == "application/json"
     newest_first = [item["id"] for item in reversed(shop["ready"])]
     assert [item["id"] for item in body["data"]] == newest_first
-    assert body["pagination"] == {"limit": 24, "offset": 0, "total": 2}
+    assert body["pagination"] == {"limit": 24, "offset": 0, "total": 2, "total_is_estimate": False}
     for item in body["data"]:
         assert set(item) == PUBLIC_FIELDS
     full = {item["id"]: item for item in shop["ready"]}
@@ -136,11 +137,11 @@ def test_public_list_filters_and_pages(shop):
     assert public_list(kind="image")[2]["pagination"]["total"] == 2
     assert public_list(kind="video")[2] == {
         "data": [],
-        "pagination": {"limit": 24, "offset": 0, "total": 0},
+        "pagination": {"limit": 24, "offset": 0, "total": 0, "total_is_estimate": False},
     }
     status, _, page = public_list(limit="1", offset="1")
     assert [i["id"] for i in page["data"]] == [first["id"]]
-    assert page["pagination"] == {"limit": 1, "offset": 1, "total": 2}
+    assert page["pagination"] == {"limit": 1, "offset": 1, "total": 2, "total_is_estimate": False}
     result = public_list(status="failed")  # not a public filter: it never widens the list
     if result[0] == 200:
         assert {i["id"] for i in result[2]["data"]} == {first["id"], second["id"]}
@@ -249,6 +250,7 @@ def test_check_duplicates_lists_every_copy_and_forgets_deleted_and_failed_ones()
     assert [e["id"] for e in body["data"]["duplicates"][0]["existing"]] == [two["id"]]
     broken = jpeg_bytes(400, 300)[:600]
     failed = upload(broken, "broken.jpg")
+    confirm(failed)  # unconfirmed uploads are never listed
     process_records(land(failed, broken))
     assert get_item(failed)["status"] == "failed" and get_item(failed)["sha256"] == sha(broken)
     _, _, body = check(
@@ -392,6 +394,7 @@ def test_only_this_tenants_ready_copies_count_as_duplicates():
     assert status == 201 and body["data"]["id"] == mine
     broken = jpeg_bytes(400, 300)[:600]
     failed = upload(broken, "broken.jpg")
+    confirm(failed)  # unconfirmed uploads are never listed
     process_records(land(failed, broken))
     assert get_item(failed)["status"] == "failed"
     again = upload(broken, "broken-again.jpg")

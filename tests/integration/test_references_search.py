@@ -76,7 +76,9 @@ def failed_item(filename="broken.jpg") -> str:
     data = jpeg_bytes(400, 300)[:600]  # a JPEG header with the scan cut off
     _, _, presigned = presign(filename, size=len(data))
     upload_id = presigned["data"]["upload_id"]
-    process_records(land(upload_id, data))
+    record = land(upload_id, data)
+    uploads("confirm-upload", body={"upload_id": upload_id})  # unconfirmed uploads are never listed
+    process_records(record)
     assert get_item(upload_id)["status"] == "failed"
     return upload_id
 
@@ -377,6 +379,7 @@ def test_query_matches_word_prefixes_in_filename_alt_title_and_caption(library):
         "limit": 24,
         "offset": 0,
         "total": 0,
+        "total_is_estimate": False,
         "next_cursor": None,
     }
     assert listing(query="logo", tenant_id="other")["media_ids"] == []
@@ -535,7 +538,10 @@ def test_sorts_under_filters_page_alike_by_offset_and_by_cursor(sortable, sort):
             page = listing(**query, **({"cursor": cursor} if cursor else {}))
             by_offset = listing(**query, offset=str(2 * page_number))
             assert page["media_ids"] == by_offset["media_ids"], filters
-            assert page["pagination"]["total"] == len(members), filters
+            if page["pagination"]["total_is_estimate"]:  # filters no one counter covers
+                assert len(filters) > 1 and page["pagination"]["total"] >= len(members), filters
+            else:
+                assert page["pagination"]["total"] == len(members), filters
             walked += page["media_ids"]
             cursor = page["pagination"]["next_cursor"]
         assert walked == expected, filters

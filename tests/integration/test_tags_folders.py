@@ -9,6 +9,7 @@ import re
 import pytest
 
 from medialib.adapters import catalogue_store, media_listing, media_store
+from medialib.domain.media import utc_now
 from tests.support.api import (
     all_ids,
     assert_totals_match_listings,
@@ -506,7 +507,7 @@ def test_adding_a_tag_that_is_being_deleted_fails(monkeypatch):
     real_require = catalogue_store.require_tags
 
     def deleted_meanwhile(tenant_id, tag_ids):
-        catalogue_store.mark_tag_deleting(tenant_id, doomed["id"])  # a DELETE's first step
+        catalogue_store.mark_tag_deleting(tenant_id, doomed["id"], utc_now())  # a DELETE's first step
         return real_require(tenant_id, tag_ids)
 
     monkeypatch.setattr(catalogue_store, "require_tags", deleted_meanwhile)

@@ -3,21 +3,35 @@
 All live in the media table under the tenant's partition (``F#``, ``TAG#``, ``TAGSLUG#``,
 ``E#`` sort keys). Changes that also touch items go through ``media_store.replace_many`` with
 these records' writes staged into the same transaction, guarded by conditions.
+
+Only a failed condition means something about the records (missing, taken, changed); any
+other failure of the database (throttling, timeouts) is ``Unavailable``, a 503 to retry.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from medialib.adapters.dynamo import transaction_connection
-from medialib.adapters.media_store import FOLDER_SK_PREFIX, CounterRecord, FolderRecord, _Table, tenant_pk
-from medialib.domain.errors import AlreadyExists, FolderNotEmpty, NotFound, VersionConflict
+from medialib.adapters.media_store import (
+    FOLDER_SK_PREFIX,
+    CounterRecord,
+    FolderRecord,
+    MediaRecord,
+    _Table,
+    tenant_pk,
+)
+from medialib.domain.errors import AlreadyExists, FolderNotEmpty, NotFound, Unavailable, VersionConflict
 from medialib.domain.tags import Tag
+
+_CONDITION_FAILED = "ConditionalCheckFailedException"
+_TAG_DELETE_CHORE = "tag_delete"
 
 
 class TagRecord(_Table):
@@ -29,6 +43,9 @@ class TagRecord(_Table):
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     deleting = BooleanAttribute(null=True)  # set while a delete detaches it from items
+    # While deleting: the sweeper finishes a delete that was interrupted (``by_chore`` index).
+    chore = UnicodeAttribute(null=True)
+    chore_due = UnicodeAttribute(null=True)
 
 
 class TagSlugRecord(_Table):
@@ -43,14 +60,42 @@ class EntityRecord(_Table):
     updated_at = UnicodeAttribute()
 
 
+def _unavailable() -> Unavailable:
+    return Unavailable("The catalogue store is unavailable; retry")
+
+
+@contextmanager
+def _reading() -> Iterator[None]:
+    """A failed read is the database's failure; a missing record (``DoesNotExist``) is the
+    caller's to interpret."""
+    try:
+        yield
+    except DoesNotExist:
+        raise
+    except PynamoDBException as error:
+        raise _unavailable() from error
+
+
+def _unless_a_condition_failed(error: TransactWriteError) -> None:
+    """Raise the domain error for a transaction cancelled by anything but one of its own
+    conditions: a concurrent transaction (retry) or the database (unavailable)."""
+    codes = {reason.code for reason in (error.cancellation_reasons or []) if reason is not None}
+    if "ConditionalCheckFailed" in codes:
+        return
+    if "TransactionConflict" in codes:
+        raise VersionConflict("A concurrent change touched the same records; retry") from error
+    raise _unavailable() from error
+
+
 # ---------------------------------------------------------------- folders
 
 
 def list_folders(tenant_id: str) -> list[str]:
-    paths = [
-        r.sk[len(FOLDER_SK_PREFIX) :]
-        for r in FolderRecord.query(tenant_pk(tenant_id), FolderRecord.sk.startswith(FOLDER_SK_PREFIX))
-    ]
+    with _reading():
+        paths = [
+            r.sk[len(FOLDER_SK_PREFIX) :]
+            for r in FolderRecord.query(tenant_pk(tenant_id), FolderRecord.sk.startswith(FOLDER_SK_PREFIX))
+        ]
     return ["/", *sorted(paths)]
 
 
@@ -61,10 +106,11 @@ def _folder_key(tenant_id: str, path: str) -> tuple[str, str]:
 def create_folder(tenant_id: str, path: str, ancestors: list[str], now: str) -> None:
     """Create ``path`` and any missing ``ancestors`` (outermost first); each new folder counts
     as a child of its parent, so a parent cannot be deleted out from under it."""
-    existing = {
-        r.sk[len(FOLDER_SK_PREFIX) :]
-        for r in FolderRecord.batch_get([_folder_key(tenant_id, p) for p in [*ancestors, path]])
-    }
+    with _reading():
+        existing = {
+            r.sk[len(FOLDER_SK_PREFIX) :]
+            for r in FolderRecord.batch_get([_folder_key(tenant_id, p) for p in [*ancestors, path]])
+        }
     if path in existing:
         raise AlreadyExists(f"Folder {path} already exists")
     chain = [*ancestors, path]
@@ -86,13 +132,15 @@ def create_folder(tenant_id: str, path: str, ancestors: list[str], now: str) -> 
                         condition=FolderRecord.sk.exists(),
                     )
     except TransactWriteError as error:
+        _unless_a_condition_failed(error)
         raise VersionConflict("Folders changed meanwhile; retry") from error
 
 
 def delete_folder(tenant_id: str, path: str, parent: str) -> None:
     """Delete an empty folder: no subfolders and no media, both checked in the transaction."""
     try:
-        record = FolderRecord.get(*_folder_key(tenant_id, path), consistent_read=True)
+        with _reading():
+            record = FolderRecord.get(*_folder_key(tenant_id, path), consistent_read=True)
     except DoesNotExist:
         raise NotFound(f"Folder {path} does not exist") from None
     if record.children:
@@ -112,6 +160,7 @@ def delete_folder(tenant_id: str, path: str, parent: str) -> None:
                     FolderRecord(*_folder_key(tenant_id, parent)), actions=[FolderRecord.children.add(-1)]
                 )
     except TransactWriteError as error:
+        _unless_a_condition_failed(error)
         raise FolderNotEmpty(f"Folder {path} holds media or subfolders") from error
 
 
@@ -131,21 +180,35 @@ def _tag(record: TagRecord) -> Tag:
 
 
 def list_tags(tenant_id: str) -> list[Tag]:
-    records = TagRecord.query(tenant_pk(tenant_id), TagRecord.sk.startswith("TAG#"))
+    with _reading():
+        records = list(TagRecord.query(tenant_pk(tenant_id), TagRecord.sk.startswith("TAG#")))
     return sorted((_tag(r) for r in records if not r.deleting), key=lambda t: (t.order, t.name.casefold()))
 
 
-def get_tag(tenant_id: str, tag_id: str) -> Tag | None:
+def _tag_record_of(tenant_id: str, tag_id: str) -> TagRecord | None:
     try:
-        record = TagRecord.get(tenant_pk(tenant_id), f"TAG#{tag_id}", consistent_read=True)
+        with _reading():
+            return TagRecord.get(tenant_pk(tenant_id), f"TAG#{tag_id}", consistent_read=True)
     except DoesNotExist:
         return None
-    return None if record.deleting else _tag(record)
+
+
+def get_tag(tenant_id: str, tag_id: str) -> Tag | None:
+    """The tag, unless it does not exist or is being deleted."""
+    record = _tag_record_of(tenant_id, tag_id)
+    return None if record is None or record.deleting else _tag(record)
+
+
+def deleting_tag(tenant_id: str, tag_id: str) -> Tag | None:
+    """The tag, if a delete of it has started and not finished."""
+    record = _tag_record_of(tenant_id, tag_id)
+    return _tag(record) if record is not None and record.deleting else None
 
 
 def tag_id_for_slug(tenant_id: str, slug: str) -> str | None:
     try:
-        return TagSlugRecord.get(tenant_pk(tenant_id), f"TAGSLUG#{slug}", consistent_read=True).tag_id
+        with _reading():
+            return TagSlugRecord.get(tenant_pk(tenant_id), f"TAGSLUG#{slug}", consistent_read=True).tag_id
     except DoesNotExist:
         return None
 
@@ -161,6 +224,7 @@ def create_tag(tenant_id: str, tag: Tag) -> None:
             )
             tx.save(_tag_record(pk, tag), condition=TagRecord.sk.does_not_exist())
     except TransactWriteError as error:
+        _unless_a_condition_failed(error)
         raise AlreadyExists(f"A tag with slug {tag.slug} exists") from error
 
 
@@ -179,11 +243,13 @@ def _tag_record(pk: str, tag: Tag) -> TagRecord:
 
 
 def update_tag(tenant_id: str, before: Tag, after: Tag) -> None:
-    """Rewrite a tag; a new slug moves its uniqueness record in the same transaction."""
+    """Rewrite a tag, unless it changed or a delete of it started meanwhile; a new slug moves
+    its uniqueness record in the same transaction."""
     pk = tenant_pk(tenant_id)
+    unchanged = (TagRecord.updated_at == before.updated_at) & TagRecord.deleting.does_not_exist()
     try:
         with TransactWrite(connection=transaction_connection()) as tx:
-            tx.save(_tag_record(pk, after), condition=TagRecord.updated_at == before.updated_at)
+            tx.save(_tag_record(pk, after), condition=unchanged)
             if after.slug != before.slug:
                 tx.delete(TagSlugRecord(pk, f"TAGSLUG#{before.slug}"))
                 tx.save(
@@ -191,28 +257,61 @@ def update_tag(tenant_id: str, before: Tag, after: Tag) -> None:
                     condition=TagSlugRecord.sk.does_not_exist(),
                 )
     except TransactWriteError as error:
+        _unless_a_condition_failed(error)
         if after.slug != before.slug and tag_id_for_slug(tenant_id, after.slug) not in (None, after.id):
             raise AlreadyExists(f"A tag with slug {after.slug} exists") from error
+        if get_tag(tenant_id, before.id) is None:
+            raise NotFound("Tag not found") from error
         raise VersionConflict("The tag changed meanwhile; retry") from error
 
 
-def mark_tag_deleting(tenant_id: str, tag_id: str) -> Tag:
-    """First step of a delete: no item can gain the tag from now on."""
+def mark_tag_deleting(tenant_id: str, tag_id: str, now: str) -> Tag:
+    """First step of a delete: no item can gain the tag from now on. Marking a tag already
+    being deleted is allowed (a retried delete continues it) and keeps its first time, from
+    which the sweeper tells an interrupted delete."""
     record = TagRecord(tenant_pk(tenant_id), f"TAG#{tag_id}")
     try:
-        record.update(actions=[TagRecord.deleting.set(True)], condition=TagRecord.sk.exists())
-    except Exception as error:  # pynamodb raises UpdateError for a failed condition
-        raise NotFound("Tag not found") from error
-    return _tag(TagRecord.get(record.pk, record.sk, consistent_read=True))
+        record.update(
+            actions=[
+                TagRecord.deleting.set(True),
+                TagRecord.chore.set(_TAG_DELETE_CHORE),
+                TagRecord.chore_due.set(TagRecord.chore_due | now),
+            ],
+            condition=TagRecord.sk.exists(),
+        )
+    except PynamoDBException as error:
+        if error.cause_response_code == _CONDITION_FAILED:
+            raise NotFound("Tag not found") from error
+        raise _unavailable() from error
+    return _tag(record)
 
 
 def remove_tag(tenant_id: str, tag: Tag) -> None:
-    """Last step of a delete, once no item carries the tag."""
+    """Last step of a delete, once no item carries the tag. Idempotent: when two finish the
+    same delete, the second finds it done. The slug goes only if it still names this tag."""
     pk = tenant_pk(tenant_id)
-    with TransactWrite(connection=transaction_connection()) as tx:
-        tx.delete(TagRecord(pk, f"TAG#{tag.id}"))
-        tx.delete(TagSlugRecord(pk, f"TAGSLUG#{tag.slug}"))
-        tx.delete(CounterRecord(pk, f"COUNT#tag#{tag.id}"))
+    try:
+        with TransactWrite(connection=transaction_connection()) as tx:
+            tx.delete(TagRecord(pk, f"TAG#{tag.id}"), condition=TagRecord.deleting.exists())
+            tx.delete(
+                TagSlugRecord(pk, f"TAGSLUG#{tag.slug}"),
+                condition=(TagSlugRecord.tag_id == tag.id) | TagSlugRecord.sk.does_not_exist(),
+            )
+            tx.delete(CounterRecord(pk, f"COUNT#tag#{tag.id}"))
+    except TransactWriteError as error:
+        _unless_a_condition_failed(error)
+        if _tag_record_of(tenant_id, tag.id) is not None:
+            raise VersionConflict("The tag changed meanwhile; retry") from error
+
+
+def interrupted_tag_deletes(started_before: str, limit: int = 100) -> Iterator[tuple[str, str]]:
+    """(tenant_id, tag_id) of tags whose delete started before a time and has not finished."""
+    with _reading():
+        keys = list(
+            MediaRecord.by_chore.query(_TAG_DELETE_CHORE, MediaRecord.chore_due < started_before, limit=limit)
+        )
+    for key in keys:
+        yield key.pk.removeprefix("T#"), key.sk.removeprefix("TAG#")
 
 
 def require_tags(tenant_id: str, tag_ids: list[str]) -> Callable[[TransactWrite], None]:
@@ -247,7 +346,8 @@ def _entity_key(tenant_id: str, entity_type: str, entity_id: str) -> tuple[str, 
 
 def get_entity(tenant_id: str, entity_type: str, entity_id: str) -> Entity:
     try:
-        record = EntityRecord.get(*_entity_key(tenant_id, entity_type, entity_id), consistent_read=True)
+        with _reading():
+            record = EntityRecord.get(*_entity_key(tenant_id, entity_type, entity_id), consistent_read=True)
     except DoesNotExist:
         return Entity(entity_type, entity_id, [], 0)
     return Entity(entity_type, entity_id, [str(i) for i in record.media_ids], int(record.version))

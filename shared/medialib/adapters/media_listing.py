@@ -8,18 +8,24 @@ source can test itself go to DynamoDB as a filter expression on projected attrib
 
 Search is different: the words of the query find their matching rows directly, so a search
 reads in proportion to its matches; those are sorted in memory, capped at ``MAX_MATCHES``.
+
+Nothing here counts: totals are counters (``media_store.count``). A page only reports the
+number of matches when it saw them all anyway (a search; a page that reached the end).
+Failed reads (throttling, timeouts) are ``Unavailable``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from pynamodb.exceptions import PynamoDBException
 from pynamodb.indexes import GlobalSecondaryIndex
 
 from medialib.adapters.media_store import IndexRow, MediaRecord, from_record, media_sk, tenant_pk
-from medialib.domain.errors import ValidationFailed
+from medialib.domain.errors import Unavailable, ValidationFailed
 from medialib.domain.media import Media
 from medialib.domain.search import indexed_words, matches
 
@@ -55,7 +61,7 @@ class ListQuery:
 class Page:
     items: list[Media]
     resume: dict[str, Any] | None  # where the next page starts; None on the last page
-    total: int | None = None  # known for searches, which see every match
+    total: int | None = None  # the number of matches, when the page saw every one of them
     index_reads: int = 0  # index keys DynamoDB read (ScannedCount), for benchmarks
     item_reads: int = 0  # items read by key
     source: str = field(default="")
@@ -65,22 +71,33 @@ def _words_of(media: Media) -> list[str]:
     return indexed_words(media.filename, media.title, media.alt, media.caption)
 
 
+@contextmanager
+def _reading() -> Iterator[None]:
+    """Every read here is a query or a get by key: any failure of one is the database's."""
+    try:
+        yield
+    except PynamoDBException as error:
+        raise Unavailable("The media index is unavailable; retry") from error
+
+
 def batch_get(tenant_id: str, media_ids: list[str]) -> list[Media]:
     """The items for ``media_ids`` in that order (items deleted meanwhile are dropped)."""
     pk = tenant_pk(tenant_id)
-    found = {
-        record.sk[2:]: from_record(record)
-        for record in MediaRecord.batch_get(
-            [(pk, media_sk(i)) for i in dict.fromkeys(media_ids)], consistent_read=True
-        )
-    }
+    with _reading():
+        found = {
+            record.sk[2:]: from_record(record)
+            for record in MediaRecord.batch_get(
+                [(pk, media_sk(i)) for i in dict.fromkeys(media_ids)], consistent_read=True
+            )
+        }
     return [found[i] for i in media_ids if i in found]
 
 
 def list_page(query: ListQuery, *, skip: int, take: int, resume: dict[str, Any] | None) -> Page:
-    if query.words:
-        return _search_page(query, skip=skip, take=take, resume=resume)
-    return _streamed_page(query, skip=skip, take=take, resume=resume)
+    with _reading():
+        if query.words:
+            return _search_page(query, skip=skip, take=take, resume=resume)
+        return _streamed_page(query, skip=skip, take=take, resume=resume)
 
 
 # ---------------------------------------------------------------- streamed sources
@@ -151,6 +168,7 @@ def _streamed_page(query: ListQuery, *, skip: int, take: int, resume: dict[str, 
     page_ids: list[str] = []
     fetched: dict[str, Media] = {}
     next_start: dict[str, Any] | None = None
+    seen = 0
     for seen, (media_id, position_key) in enumerate(_candidates(query, source, results, fetched), start=1):
         if seen == wanted:
             break  # one more match exists: there is a next page
@@ -160,6 +178,8 @@ def _streamed_page(query: ListQuery, *, skip: int, take: int, resume: dict[str, 
                 next_start = position_key
     else:
         next_start = None
+    # A page that started at the beginning and ran out of matches has counted them all.
+    total = seen if seen < wanted and resume is None else None
     item_reads = len(fetched)
     items = [fetched[i] for i in page_ids if i in fetched]
     if len(items) != len(page_ids):
@@ -168,6 +188,7 @@ def _streamed_page(query: ListQuery, *, skip: int, take: int, resume: dict[str, 
     return Page(
         items,
         {"k": next_start} if next_start else None,
+        total=total,
         index_reads=results.page_iter.total_scanned_count,
         item_reads=item_reads,
         source=source.name,
@@ -253,20 +274,8 @@ def _search_page(query: ListQuery, *, skip: int, take: int, resume: dict[str, An
     )
 
 
-def count_matching(query: ListQuery) -> int:
-    """Count for filter combinations no single total covers; costs the source's keys (and
-    items, where a filter can only be tested on them)."""
-    source = _plan(query)
-    results = source.rows(None, 500)
-    fetched: dict[str, Media] = {}
-    total = 0
-    for _ in _candidates(query, source, results, fetched):
-        total += 1
-        fetched.clear()
-    return total
-
-
 def ids_by_fingerprint(tenant_id: str, fingerprint: str, limit: int = 20) -> list[str]:
     """Ids of items with a fingerprint row: ``sha#<sha256>`` or ``name#<filename>#<size>``."""
-    rows = IndexRow.query(f"T#{tenant_id}#{fingerprint}", limit=limit, page_size=limit)
-    return [row.media_id for row in rows]
+    with _reading():
+        rows = IndexRow.query(f"T#{tenant_id}#{fingerprint}", limit=limit, page_size=limit)
+        return [row.media_id for row in rows]

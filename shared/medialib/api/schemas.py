@@ -53,10 +53,16 @@ class MediaEnvelope(BaseModel):
     data: MediaItem
 
 
+ESTIMATE_DESCRIPTION = (
+    "true when total is an estimate: a combination of filters whose exact count would read the library"
+)
+
+
 class Pagination(BaseModel):
     limit: int
     offset: int
     total: int
+    total_is_estimate: bool = Field(False, description=ESTIMATE_DESCRIPTION)
     next_cursor: str | None
 
 
@@ -131,6 +137,7 @@ class PublicPagination(BaseModel):
     limit: int
     offset: int
     total: int
+    total_is_estimate: bool = Field(False, description=ESTIMATE_DESCRIPTION)
 
 
 class PublicMediaList(BaseModel):

@@ -166,7 +166,9 @@ class Media(BaseModel):
 
 def counter_dimensions(media: Media | None) -> set[str]:
     """The totals an item contributes to. Pending uploads count only towards ``holds#<folder>``,
-    which keeps a folder from being deleted while an upload into it is still open."""
+    which keeps a folder from being deleted while an upload into it is still open. Ready items
+    also count by kind and by folder among ready items (``ready#kind#…``, ``ready#folder#…``),
+    so the public list's totals are one counter each."""
     if media is None:
         return set()
     if not media.listed:
@@ -178,6 +180,9 @@ def counter_dimensions(media: Media | None) -> set[str]:
         f"folder#{media.folder}",
         f"holds#{media.folder}",
     }
+    if media.status == "ready":
+        # What public read lists (ready items by kind or by folder) has totals of its own.
+        dims.update({f"ready#kind#{media.kind}", f"ready#folder#{media.folder}"})
     dims.update(f"tag#{tag_id}" for tag_id in media.tag_ids)
     if not media.used_by:
         dims.add("unused")

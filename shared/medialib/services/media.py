@@ -40,6 +40,7 @@ class MediaPage:
     next_cursor: str | None
     index_reads: int = 0  # what DynamoDB read for the page, for benchmarks
     item_reads: int = 0
+    total_is_estimate: bool = False  # a combination of filters no counter covers
 
 
 def _cursor_scope(tenant_id: str, params: ListParams) -> str:
@@ -84,18 +85,36 @@ def _list_query(tenant_id: str, params: ListParams) -> media_listing.ListQuery |
     )
 
 
-def _total(query: media_listing.ListQuery) -> int:
-    single = [
-        f"{name}#{value}"
-        for name, value in (("kind", query.kind), ("status", query.status), ("folder", query.folder))
-        if value is not None
-    ]
-    single += [f"tag#{tag_id}" for tag_id in query.tag_ids] + (["unused"] if query.unused else [])
-    if not single:
-        return media_store.count(query.tenant_id, "all")
-    if len(single) == 1:
-        return media_store.count(query.tenant_id, single[0])
-    return media_listing.count_matching(query)
+def _counters(query: media_listing.ListQuery) -> list[str]:
+    """The totals whose intersection is what ``query`` matches (see ``counter_dimensions``):
+    one when a counter is kept for exactly this filter, or this pair (ready items by kind or
+    by folder, what public read lists)."""
+    ready_pairs = query.status == "ready" and (query.kind is not None or query.folder is not None)
+    filters = (
+        [("ready#kind", query.kind), ("ready#folder", query.folder)]
+        if ready_pairs
+        else [("kind", query.kind), ("status", query.status), ("folder", query.folder)]
+    )
+    names = [f"{name}#{value}" for name, value in filters if value is not None]
+    names += [f"tag#{tag_id}" for tag_id in query.tag_ids] + (["unused"] if query.unused else [])
+    return names or ["all"]
+
+
+def _total(query: media_listing.ListQuery, page: media_listing.Page, skip: int) -> tuple[int, bool]:
+    """(total, is it an estimate). Exact from one counter, or from a page that saw every match;
+    for other combinations of filters, counting exactly would read the library, so the total
+    is the smallest of their counters (what the matches cannot exceed), never below what this
+    page has seen."""
+    if query.words and page.total is not None:
+        return page.total, False
+    counters = _counters(query)
+    if len(counters) == 1:
+        return media_store.count(query.tenant_id, counters[0]), False
+    if page.total is not None:
+        return page.total, False
+    at_most = min(media_store.count(query.tenant_id, name) for name in counters)
+    at_least = skip + len(page.items) + (1 if page.resume else 0)
+    return max(at_most, at_least), True
 
 
 def list_media(tenant_id: str, params: ListParams) -> MediaPage:
@@ -107,9 +126,16 @@ def list_media(tenant_id: str, params: ListParams) -> MediaPage:
         return MediaPage([], params.limit, params.offset, 0, None)
     page = media_listing.list_page(query, skip=params.offset, take=params.limit, resume=resume)
     next_cursor = encode_cursor(page.resume, scope=scope, key=key) if page.resume else None
-    total = page.total if page.total is not None else _total(query)
+    total, estimate = _total(query, page, params.offset)
     return MediaPage(
-        page.items, params.limit, params.offset, total, next_cursor, page.index_reads, page.item_reads
+        page.items,
+        params.limit,
+        params.offset,
+        total,
+        next_cursor,
+        page.index_reads,
+        page.item_reads,
+        total_is_estimate=estimate,
     )
 
 

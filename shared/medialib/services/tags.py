@@ -2,21 +2,27 @@
 
 Items store tag ids, so renaming a tag (which changes its slug) touches one record; responses
 show slugs. Deleting a tag first marks it so no item can gain it, then detaches it from every
-item, then removes it.
+item, then removes it. A delete interrupted midway is finished by the next one, by creating a
+tag with the same slug, or by the sweeper (``finish_interrupted_deletes``).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from medialib.adapters import catalogue_store, media_listing, media_store
 from medialib.domain.errors import AlreadyExists, NotFound, ValidationFailed, VersionConflict
-from medialib.domain.media import Media, new_media_id, utc_now
+from medialib.domain.media import Media, iso_timestamp, new_media_id, utc_now
 from medialib.domain.tags import MAX_TAGS_PER_ITEM, Tag, slugify
+from medialib.observability import logger
 from medialib.services.media import get_media
+from medialib.services.retrying import retry_on_conflict
 
-_ATTEMPTS = 3
+# A delete still marked after this long was interrupted (a live one finishes within a request).
+DELETE_STALL = timedelta(minutes=5)
+_DETACH_PAGE = 50
 
 
 def new_tag_id() -> str:
@@ -42,11 +48,18 @@ def _slug(name: str) -> str:
 
 
 def upsert_tag(tenant_id: str, name: str, color: str | None) -> tuple[Tag, bool]:
-    """Create the tag, or update the one with the same slug. Returns (tag, created)."""
+    """Create the tag, or update the one with the same slug. Returns (tag, created). A tag
+    with the slug that is still being deleted is deleted first (its delete may have been
+    interrupted), then the new tag is created."""
     slug = _slug(name)
-    for _ in range(_ATTEMPTS):
+
+    def attempt() -> tuple[Tag, bool]:
         existing_id = catalogue_store.tag_id_for_slug(tenant_id, slug)
         existing = catalogue_store.get_tag(tenant_id, existing_id) if existing_id else None
+        if existing_id is not None and existing is None:
+            doomed = catalogue_store.deleting_tag(tenant_id, existing_id)
+            if doomed is not None:
+                _finish_delete(tenant_id, doomed)
         now = utc_now()
         if existing is not None:
             after = Tag(
@@ -58,18 +71,15 @@ def upsert_tag(tenant_id: str, name: str, color: str | None) -> tuple[Tag, bool]
                 existing.created_at,
                 now,
             )
-            try:
-                catalogue_store.update_tag(tenant_id, existing, after)
-            except VersionConflict:
-                continue
+            catalogue_store.update_tag(tenant_id, existing, after)
             return after, False
         tag = Tag(new_tag_id(), slug, name, color, 0, now, now)
-        try:
-            catalogue_store.create_tag(tenant_id, tag)
-        except AlreadyExists:  # the slug was taken meanwhile: update that one instead
-            continue
+        catalogue_store.create_tag(tenant_id, tag)  # AlreadyExists: the slug was taken meanwhile
         return tag, True
-    raise VersionConflict("The tag kept changing; retry")
+
+    return retry_on_conflict(
+        attempt, retry_on=(VersionConflict, AlreadyExists, NotFound), gave_up="The tag kept changing; retry"
+    )
 
 
 def _tag_or_404(tenant_id: str, tag_id: str) -> Tag:
@@ -98,18 +108,42 @@ def update_tag(
 
 
 def delete_tag(tenant_id: str, tag_id: str) -> None:
-    tag = catalogue_store.mark_tag_deleting(tenant_id, tag_id)
-    query = media_listing.ListQuery(tenant_id=tenant_id, tag_ids=(tag_id,))
+    """Delete a tag; on a tag whose delete was interrupted, this continues and finishes it."""
+    _finish_delete(tenant_id, catalogue_store.mark_tag_deleting(tenant_id, tag_id, utc_now()))
+
+
+def _finish_delete(tenant_id: str, tag: Tag) -> None:
+    """Detach a tag marked as deleting from every item that carries it, then remove it. Safe
+    to run again, or twice at once: each step is conditional and idempotent."""
+    query = media_listing.ListQuery(tenant_id=tenant_id, tag_ids=(tag.id,))
+    resume = None
     while True:
-        page = media_listing.list_page(query, skip=0, take=50, resume=None)
+        page = media_listing.list_page(query, skip=0, take=_DETACH_PAGE, resume=resume)
         for media in page.items:
             try:
-                _change_tags(tenant_id, media.id, lambda ids: [i for i in ids if i != tag_id], check=False)
+                _change_tags(tenant_id, media.id, lambda ids: [i for i in ids if i != tag.id], check=False)
             except NotFound:
                 continue  # deleted meanwhile, and its tag rows with it: nothing to detach
         if page.resume is None:
             break
+        resume = page.resume
     catalogue_store.remove_tag(tenant_id, tag)
+
+
+def finish_interrupted_deletes(now: datetime) -> int:
+    """Finish the tag deletes that started more than ``DELETE_STALL`` before ``now`` and never
+    ended (for the sweeper). One tag's failure is logged and does not stop the others; it is
+    tried again on the next run. Returns how many were finished."""
+    finished = 0
+    for tenant_id, tag_id in catalogue_store.interrupted_tag_deletes(iso_timestamp(now - DELETE_STALL)):
+        try:
+            tag = catalogue_store.deleting_tag(tenant_id, tag_id)
+            if tag is not None:
+                _finish_delete(tenant_id, tag)
+                finished += 1
+        except Exception:  # isolate each tag: the next run tries this one again
+            logger.exception("Tag delete not finished", extra={"tenant_id": tenant_id, "tag_id": tag_id})
+    return finished
 
 
 # ---------------------------------------------------------------- an item's tags
@@ -159,7 +193,7 @@ def remove_tag(tenant_id: str, media_id: str, tag_id: str) -> list[Tag]:
 def _change_tags(
     tenant_id: str, media_id: str, change: Callable[[list[str]], list[str]], *, check: bool = True
 ) -> Media:
-    for _ in range(_ATTEMPTS):
+    def attempt() -> Media:
         media = get_media(tenant_id, media_id)
         tag_ids = change(list(media.tag_ids))
         if tag_ids == media.tag_ids:
@@ -177,5 +211,6 @@ def _change_tags(
         except VersionConflict:
             if check and added and any(catalogue_store.get_tag(tenant_id, t) is None for t in added):
                 raise NotFound("Tag not found") from None
-            continue
-    raise VersionConflict("The item kept changing; retry")
+            raise
+
+    return retry_on_conflict(attempt)

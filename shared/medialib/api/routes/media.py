@@ -74,7 +74,11 @@ def list_media(
         data=[media_item(item, base_url, slugs) for item in page.items],
         media_ids=[item.id for item in page.items],
         pagination=Pagination(
-            limit=page.limit, offset=page.offset, total=page.total, next_cursor=page.next_cursor
+            limit=page.limit,
+            offset=page.offset,
+            total=page.total,
+            total_is_estimate=page.total_is_estimate,
+            next_cursor=page.next_cursor,
         ),
     )
 

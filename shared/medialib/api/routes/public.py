@@ -57,7 +57,9 @@ def public_list(
     base_url = get_settings().media_base_url
     body = PublicMediaList(
         data=[public_media_item(m, base_url) for m in page.items],
-        pagination=PublicPagination(limit=page.limit, offset=page.offset, total=page.total),
+        pagination=PublicPagination(
+            limit=page.limit, offset=page.offset, total=page.total, total_is_estimate=page.total_is_estimate
+        ),
     )
     return Response(
         status_code=200, content_type="application/json", body=body, headers={"Cache-Control": LIST_CACHE}
