@@ -289,3 +289,19 @@ def test_get_of_an_unconfirmed_item_with_results_is_404_for_everyone():
     process_records(land(upload_id, data))
     assert media("get-media", media_id=upload_id)[0] == 404
     assert media("get-media", media_id=upload_id, tenant_id="other")[0] == 404
+
+
+def test_the_sweeper_finishes_a_tag_delete_interrupted_midway():
+    from tests.support.api import catalogue, make_item
+    from tests.support.faults import FAULTS, Recorder, injected
+
+    item = make_item()
+    _, _, tag = catalogue("create-tag", body={"name": "Brand"})
+    assert catalogue("add-item-tag", media_id=item["id"], body={"slug": "brand"})[0] == 201
+    detach = Recorder(fail_at=3, fault=FAULTS["s3_5xx"])  # after the mark, during the detach
+    with injected(detach):
+        status = catalogue("delete-tag", path={"tag_id": tag["data"]["id"]})[0]
+    assert status == 503 and detach.failed is not None
+    assert sweep(datetime.now(UTC) + LATER).tag_deletes_finished == 1
+    assert catalogue("list-tags")[2]["data"] == [] and get_item(item["id"])["tags"] == []
+    assert invariants.violations() == []

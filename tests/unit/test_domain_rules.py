@@ -133,6 +133,8 @@ def test_totals_move_with_listing_status_folder_tags_and_use():
         "folder#/a": 1,
         "tag#tag_x": 1,
         "unused": 1,
+        "ready#kind#image": 1,
+        "ready#folder#/a": 1,
     }
     used = ready.model_copy(update={"used_by": [EntityRef(type="product", id="p1")], "folder": "/b"})
     assert counter_deltas(ready, used) == {
@@ -141,6 +143,8 @@ def test_totals_move_with_listing_status_folder_tags_and_use():
         "folder#/b": 1,
         "holds#/a": -1,
         "holds#/b": 1,
+        "ready#folder#/a": -1,
+        "ready#folder#/b": 1,
     }
     assert sum(counter_deltas(used, None).values()) == -len(counter_deltas(None, used))
 

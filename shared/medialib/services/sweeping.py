@@ -3,7 +3,8 @@
 - deleted items whose storage purge failed midway get purged;
 - unconfirmed uploads past their URL's expiry (plus a grace period) are removed;
 - items stuck in ``processing`` (their event was lost or dead-lettered) are processed again,
-  and end ``failed`` (``processing_failed``) when that breaks in a way a retry will not mend.
+  and end ``failed`` (``processing_failed``) when that breaks in a way a retry will not mend;
+- tag deletes interrupted midway are finished.
 
 Each item is handled on its own: one that fails is logged and left for the next sweep (or
 ended), and never stops the sweep for the others.
@@ -21,6 +22,7 @@ from medialib.adapters import media_store, object_storage
 from medialib.domain.errors import MediaLibError
 from medialib.domain.media import iso_timestamp
 from medialib.observability import logger
+from medialib.services import tags
 from medialib.services.file_purge import purge_files, purge_files_of
 from medialib.services.processing import LandedObject, give_up, process_landed
 
@@ -34,6 +36,7 @@ class SweepReport:
     purged: int = 0
     expired: int = 0
     reprocessed: dict[str, str] = field(default_factory=dict)
+    tag_deletes_finished: int = 0
     errors: int = 0
 
 
@@ -41,11 +44,11 @@ def sweep(now: datetime | None = None) -> SweepReport:
     now = now or datetime.now(UTC)
     report = SweepReport()
 
-    def isolated(media_id: str, step: Callable[[], T], failed: T) -> T:
+    def isolated(subject: str, step: Callable[[], T], failed: T) -> T:
         try:
             return step()
         except Exception:  # one item's failure must not hold back every other tenant's
-            logger.exception("Sweeping an item failed", extra={"media_id": media_id})
+            logger.exception("Sweeping failed; the next sweep tries again", extra={"subject": subject})
             report.errors += 1
             return failed
 
@@ -58,12 +61,14 @@ def sweep(now: datetime | None = None) -> SweepReport:
             report.expired += 1
     for tenant_id, media_id in media_store.stale_items("processing", iso_timestamp(now - PROCESSING_STALL)):
         report.reprocessed[media_id] = isolated(media_id, partial(_reprocess, tenant_id, media_id), "error")
+    report.tag_deletes_finished = isolated("tag deletes", partial(tags.finish_interrupted_deletes, now), 0)
     logger.info(
         "Sweep finished",
         extra={
             "purged": report.purged,
             "expired": report.expired,
             "reprocessed": len(report.reprocessed),
+            "tag_deletes_finished": report.tag_deletes_finished,
             "errors": report.errors,
         },
     )
