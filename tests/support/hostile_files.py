@@ -489,10 +489,12 @@ def measure_peak_memory(*, mutation_sample: int, seed: int) -> dict:
 
     Each file is made just before it is processed, so the peak is the pipeline's, not the corpus's.
     """
-    import resource
-
     def peak_mb() -> float:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
+        # VmHWM belongs to this process's own memory map, which exec starts afresh; ru_maxrss
+        # would still carry the peak of the process that forked this one (a large test run).
+        with open("/proc/self/status") as status:
+            line = next(line for line in status if line.startswith("VmHWM:"))
+        return int(line.split()[1]) / 1024  # kilobytes
 
     outcomes: dict[str, str] = {}
     raised_by: dict[str, float] = {}

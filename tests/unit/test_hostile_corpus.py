@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -91,7 +90,6 @@ def test_seeded_mutations_of_valid_files_end_ready_or_with_a_stable_code():
     # Given 12,000 mutations (bit flips, byte runs inserted, deleted and overwritten, truncations,
     # duplicated runs, oversized header fields) of valid JPEG, PNG, GIF, WebP and AVIF files
     outcomes: Counter[str] = Counter()
-    started = time.process_time()
 
     # When each is processed
     for name, data in mutations(MUTATION_COUNT, seed=MUTATION_SEED):
@@ -108,7 +106,6 @@ def test_seeded_mutations_of_valid_files_end_ready_or_with_a_stable_code():
     assert sum(outcomes.values()) == MUTATION_COUNT
     assert outcomes["ready"] > 500 and outcomes["corrupt"] > 500, outcomes
     assert outcomes["unsupported_type"] > 0 and outcomes["too_many_pixels"] > 0, outcomes
-    assert time.process_time() - started < 60, "the corpus should stay cheap enough to run in every build"
 
 
 def test_peak_memory_of_bombs_and_mutations_stays_bounded_in_a_child_process():
