@@ -165,7 +165,7 @@ def _request_kinds() -> dict:
 
     def naive_page() -> int:
         """The baseline: read the tenant's items, then filter, sort and slice in memory."""
-        from medialib.adapters.media_store import MediaRecord, tenant_pk
+        from medialib.adapters.media_table import MediaRecord, tenant_pk
 
         records = MediaRecord.query(tenant_pk(TENANT), MediaRecord.sk.startswith("M#"))
         items = [record.sk for record in records if record.kind == "video"]

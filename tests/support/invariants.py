@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 
-from medialib.adapters import media_store
+from medialib.adapters import media_store, media_table
 from medialib.domain.media import Media, counter_dimensions
 from medialib.settings import get_settings
 
@@ -31,7 +31,7 @@ def stored_items() -> dict[tuple[str, str], Media]:
     for row in _scan(get_settings().media_table):
         sk = row["sk"]["S"]
         if sk.startswith("M#") and "#" not in row["pk"]["S"][2:]:
-            record = media_store.MediaRecord.from_raw_data(row)
+            record = media_table.MediaRecord.from_raw_data(row)
             media = media_store.from_record(record)
             items[(media.tenant_id, media.id)] = media
     return items

@@ -1,7 +1,7 @@
 """Folders, tags and entity attachments: the catalogue records beside the items.
 
-All live in the media table under the tenant's partition (``F#``, ``TAG#``, ``TAGSLUG#``,
-``E#`` sort keys). Changes that also touch items go through ``media_store.replace_many`` with
+All live in the media table, in the tenant's partition (``media_table`` spells their keys).
+Changes that also touch items go through ``media_store.replace_many`` with
 these records' writes staged into the same transaction, guarded by conditions.
 
 Only a failed condition means something about the records (missing, taken, changed); any
@@ -11,69 +11,37 @@ other failure of the database (throttling, timeouts) is ``Unavailable``, a 503 t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
-from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from medialib.adapters.dynamo import transaction_connection
-from medialib.adapters.media_store import (
-    FOLDER_SK_PREFIX,
+from medialib.adapters import media_table as layout
+from medialib.adapters.dynamo import database_errors, transaction_connection
+from medialib.adapters.media_table import (
     CounterRecord,
+    EntityRecord,
     FolderRecord,
     MediaRecord,
-    _Table,
+    TagRecord,
+    TagSlugRecord,
     tenant_pk,
 )
 from medialib.domain.errors import AlreadyExists, FolderNotEmpty, NotFound, Unavailable, VersionConflict
+from medialib.domain.media import total_of
 from medialib.domain.tags import Tag
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
-_TAG_DELETE_CHORE = "tag_delete"
-
-
-class TagRecord(_Table):
-    tag_id = UnicodeAttribute()
-    slug = UnicodeAttribute()
-    name = UnicodeAttribute()
-    color = UnicodeAttribute(null=True)
-    order = NumberAttribute(default=0)
-    created_at = UnicodeAttribute()
-    updated_at = UnicodeAttribute()
-    deleting = BooleanAttribute(null=True)  # set while a delete detaches it from items
-    # While deleting: the sweeper finishes a delete that was interrupted (``by_chore`` index).
-    chore = UnicodeAttribute(null=True)
-    chore_due = UnicodeAttribute(null=True)
-
-
-class TagSlugRecord(_Table):
-    """Makes slugs unique per tenant and finds a tag by slug."""
-
-    tag_id = UnicodeAttribute()
-
-
-class EntityRecord(_Table):
-    media_ids = ListAttribute(of=UnicodeAttribute)
-    version = NumberAttribute()
-    updated_at = UnicodeAttribute()
 
 
 def _unavailable() -> Unavailable:
     return Unavailable("The catalogue store is unavailable; retry")
 
 
-@contextmanager
-def _reading() -> Iterator[None]:
-    """A failed read is the database's failure; a missing record (``DoesNotExist``) is the
-    caller's to interpret."""
-    try:
-        yield
-    except DoesNotExist:
-        raise
-    except PynamoDBException as error:
-        raise _unavailable() from error
+def _failed_its_condition(error: PynamoDBException) -> bool:
+    # A timeout's cause carries no response at all (pynamodb's cause_response_code breaks on it).
+    response = getattr(error.cause, "response", None) or {}
+    return response.get("Error", {}).get("Code") == _CONDITION_FAILED
 
 
 def _unless_a_condition_failed(error: TransactWriteError) -> None:
@@ -91,24 +59,26 @@ def _unless_a_condition_failed(error: TransactWriteError) -> None:
 
 
 def list_folders(tenant_id: str) -> list[str]:
-    with _reading():
+    with database_errors():
         paths = [
-            r.sk[len(FOLDER_SK_PREFIX) :]
-            for r in FolderRecord.query(tenant_pk(tenant_id), FolderRecord.sk.startswith(FOLDER_SK_PREFIX))
+            layout.folder_of(r.sk)
+            for r in FolderRecord.query(
+                tenant_pk(tenant_id), FolderRecord.sk.startswith(layout.FOLDER_PREFIX)
+            )
         ]
     return ["/", *sorted(paths)]
 
 
 def _folder_key(tenant_id: str, path: str) -> tuple[str, str]:
-    return tenant_pk(tenant_id), f"{FOLDER_SK_PREFIX}{path}"
+    return tenant_pk(tenant_id), layout.folder_sk(path)
 
 
 def create_folder(tenant_id: str, path: str, ancestors: list[str], now: str) -> None:
     """Create ``path`` and any missing ``ancestors`` (outermost first); each new folder counts
     as a child of its parent, so a parent cannot be deleted out from under it."""
-    with _reading():
+    with database_errors():
         existing = {
-            r.sk[len(FOLDER_SK_PREFIX) :]
+            layout.folder_of(r.sk)
             for r in FolderRecord.batch_get([_folder_key(tenant_id, p) for p in [*ancestors, path]])
         }
     if path in existing:
@@ -139,13 +109,15 @@ def create_folder(tenant_id: str, path: str, ancestors: list[str], now: str) -> 
 def delete_folder(tenant_id: str, path: str, parent: str) -> None:
     """Delete an empty folder: no subfolders and no media, both checked in the transaction."""
     try:
-        with _reading():
+        with database_errors():
             record = FolderRecord.get(*_folder_key(tenant_id, path), consistent_read=True)
     except DoesNotExist:
         raise NotFound(f"Folder {path} does not exist") from None
     if record.children:
         raise FolderNotEmpty(f"Folder {path} has subfolders")
-    counter = CounterRecord(tenant_pk(tenant_id), f"COUNT#holds#{path}")  # listed and pending
+    counter = CounterRecord(
+        tenant_pk(tenant_id), layout.counter_sk(total_of("holds", path))
+    )  # listed and pending
     try:
         with TransactWrite(connection=transaction_connection()) as tx:
             tx.delete(record, condition=(FolderRecord.children == 0) | FolderRecord.children.does_not_exist())
@@ -180,15 +152,15 @@ def _tag(record: TagRecord) -> Tag:
 
 
 def list_tags(tenant_id: str) -> list[Tag]:
-    with _reading():
-        records = list(TagRecord.query(tenant_pk(tenant_id), TagRecord.sk.startswith("TAG#")))
+    with database_errors():
+        records = list(TagRecord.query(tenant_pk(tenant_id), TagRecord.sk.startswith(layout.TAG_PREFIX)))
     return sorted((_tag(r) for r in records if not r.deleting), key=lambda t: (t.order, t.name.casefold()))
 
 
 def _tag_record_of(tenant_id: str, tag_id: str) -> TagRecord | None:
     try:
-        with _reading():
-            return TagRecord.get(tenant_pk(tenant_id), f"TAG#{tag_id}", consistent_read=True)
+        with database_errors():
+            return TagRecord.get(tenant_pk(tenant_id), layout.tag_sk(tag_id), consistent_read=True)
     except DoesNotExist:
         return None
 
@@ -207,8 +179,10 @@ def deleting_tag(tenant_id: str, tag_id: str) -> Tag | None:
 
 def tag_id_for_slug(tenant_id: str, slug: str) -> str | None:
     try:
-        with _reading():
-            return TagSlugRecord.get(tenant_pk(tenant_id), f"TAGSLUG#{slug}", consistent_read=True).tag_id
+        with database_errors():
+            return TagSlugRecord.get(
+                tenant_pk(tenant_id), layout.tag_slug_sk(slug), consistent_read=True
+            ).tag_id
     except DoesNotExist:
         return None
 
@@ -219,7 +193,7 @@ def create_tag(tenant_id: str, tag: Tag) -> None:
     try:
         with TransactWrite(connection=transaction_connection()) as tx:
             tx.save(
-                TagSlugRecord(pk, f"TAGSLUG#{tag.slug}", tag_id=tag.id),
+                TagSlugRecord(pk, layout.tag_slug_sk(tag.slug), tag_id=tag.id),
                 condition=TagSlugRecord.sk.does_not_exist(),
             )
             tx.save(_tag_record(pk, tag), condition=TagRecord.sk.does_not_exist())
@@ -231,7 +205,7 @@ def create_tag(tenant_id: str, tag: Tag) -> None:
 def _tag_record(pk: str, tag: Tag) -> TagRecord:
     return TagRecord(
         pk,
-        f"TAG#{tag.id}",
+        layout.tag_sk(tag.id),
         tag_id=tag.id,
         slug=tag.slug,
         name=tag.name,
@@ -251,9 +225,9 @@ def update_tag(tenant_id: str, before: Tag, after: Tag) -> None:
         with TransactWrite(connection=transaction_connection()) as tx:
             tx.save(_tag_record(pk, after), condition=unchanged)
             if after.slug != before.slug:
-                tx.delete(TagSlugRecord(pk, f"TAGSLUG#{before.slug}"))
+                tx.delete(TagSlugRecord(pk, layout.tag_slug_sk(before.slug)))
                 tx.save(
-                    TagSlugRecord(pk, f"TAGSLUG#{after.slug}", tag_id=after.id),
+                    TagSlugRecord(pk, layout.tag_slug_sk(after.slug), tag_id=after.id),
                     condition=TagSlugRecord.sk.does_not_exist(),
                 )
     except TransactWriteError as error:
@@ -269,18 +243,18 @@ def mark_tag_deleting(tenant_id: str, tag_id: str, now: str) -> Tag:
     """First step of a delete: no item can gain the tag from now on. Marking a tag already
     being deleted is allowed (a retried delete continues it) and keeps its first time, from
     which the sweeper tells an interrupted delete."""
-    record = TagRecord(tenant_pk(tenant_id), f"TAG#{tag_id}")
+    record = TagRecord(tenant_pk(tenant_id), layout.tag_sk(tag_id))
     try:
         record.update(
             actions=[
                 TagRecord.deleting.set(True),
-                TagRecord.chore.set(_TAG_DELETE_CHORE),
+                TagRecord.chore.set(layout.TAG_DELETE_CHORE),
                 TagRecord.chore_due.set(TagRecord.chore_due | now),
             ],
             condition=TagRecord.sk.exists(),
         )
     except PynamoDBException as error:
-        if error.cause_response_code == _CONDITION_FAILED:
+        if _failed_its_condition(error):
             raise NotFound("Tag not found") from error
         raise _unavailable() from error
     return _tag(record)
@@ -292,12 +266,12 @@ def remove_tag(tenant_id: str, tag: Tag) -> None:
     pk = tenant_pk(tenant_id)
     try:
         with TransactWrite(connection=transaction_connection()) as tx:
-            tx.delete(TagRecord(pk, f"TAG#{tag.id}"), condition=TagRecord.deleting.exists())
+            tx.delete(TagRecord(pk, layout.tag_sk(tag.id)), condition=TagRecord.deleting.exists())
             tx.delete(
-                TagSlugRecord(pk, f"TAGSLUG#{tag.slug}"),
+                TagSlugRecord(pk, layout.tag_slug_sk(tag.slug)),
                 condition=(TagSlugRecord.tag_id == tag.id) | TagSlugRecord.sk.does_not_exist(),
             )
-            tx.delete(CounterRecord(pk, f"COUNT#tag#{tag.id}"))
+            tx.delete(CounterRecord(pk, layout.counter_sk(total_of("tag", tag.id))))
     except TransactWriteError as error:
         _unless_a_condition_failed(error)
         if _tag_record_of(tenant_id, tag.id) is not None:
@@ -306,12 +280,14 @@ def remove_tag(tenant_id: str, tag: Tag) -> None:
 
 def interrupted_tag_deletes(started_before: str, limit: int = 100) -> Iterator[tuple[str, str]]:
     """(tenant_id, tag_id) of tags whose delete started before a time and has not finished."""
-    with _reading():
+    with database_errors():
         keys = list(
-            MediaRecord.by_chore.query(_TAG_DELETE_CHORE, MediaRecord.chore_due < started_before, limit=limit)
+            MediaRecord.by_chore.query(
+                layout.TAG_DELETE_CHORE, MediaRecord.chore_due < started_before, limit=limit
+            )
         )
     for key in keys:
-        yield key.pk.removeprefix("T#"), key.sk.removeprefix("TAG#")
+        yield layout.tenant_of(key.pk), layout.tag_id_of(key.sk)
 
 
 def require_tags(tenant_id: str, tag_ids: list[str]) -> Callable[[TransactWrite], None]:
@@ -322,7 +298,7 @@ def require_tags(tenant_id: str, tag_ids: list[str]) -> Callable[[TransactWrite]
             tx.condition_check(
                 TagRecord,
                 tenant_pk(tenant_id),
-                f"TAG#{tag_id}",
+                layout.tag_sk(tag_id),
                 condition=TagRecord.sk.exists() & TagRecord.deleting.does_not_exist(),
             )
 
@@ -341,12 +317,12 @@ class Entity:
 
 
 def _entity_key(tenant_id: str, entity_type: str, entity_id: str) -> tuple[str, str]:
-    return tenant_pk(tenant_id), f"E#{entity_type}#{entity_id}"
+    return tenant_pk(tenant_id), layout.entity_sk(entity_type, entity_id)
 
 
 def get_entity(tenant_id: str, entity_type: str, entity_id: str) -> Entity:
     try:
-        with _reading():
+        with database_errors():
             record = EntityRecord.get(*_entity_key(tenant_id, entity_type, entity_id), consistent_read=True)
     except DoesNotExist:
         return Entity(entity_type, entity_id, [], 0)

@@ -24,7 +24,9 @@ from typing import Any
 from pynamodb.exceptions import PynamoDBException
 from pynamodb.indexes import GlobalSecondaryIndex
 
-from medialib.adapters.media_store import IndexRow, MediaRecord, from_record, media_sk, tenant_pk
+from medialib.adapters import media_table as layout
+from medialib.adapters.media_store import from_record
+from medialib.adapters.media_table import IndexRow, MediaRecord, media_id_of, media_sk, tenant_pk
 from medialib.domain.errors import Unavailable, ValidationFailed
 from medialib.domain.media import Media
 from medialib.domain.search import indexed_words, matches
@@ -85,7 +87,7 @@ def batch_get(tenant_id: str, media_ids: list[str]) -> list[Media]:
     pk = tenant_pk(tenant_id)
     with _reading():
         found = {
-            record.sk[2:]: from_record(record)
+            media_id_of(record.sk): from_record(record)
             for record in MediaRecord.batch_get(
                 [(pk, media_sk(i)) for i in dict.fromkeys(media_ids)], consistent_read=True
             )
@@ -115,7 +117,7 @@ def _plan(query: ListQuery) -> _Source:
     tenant = query.tenant_id
     forward = not query.descending
     if query.sort == "created_at" and (query.tag_ids or query.unused):
-        partition = f"T#{tenant}#tag#{query.tag_ids[0]}" if query.tag_ids else f"T#{tenant}#unused"
+        partition = layout.tag_row(tenant, query.tag_ids[0]) if query.tag_ids else layout.unused_row(tenant)
         rest_needs_items = len(query.tag_ids) > 1 or bool(query.tag_ids and query.unused)
         others = any(v is not None for v in (query.kind, query.status, query.folder))
 
@@ -124,9 +126,8 @@ def _plan(query: ListQuery) -> _Source:
                 partition, scan_index_forward=forward, last_evaluated_key=start, page_size=size
             )
 
-        return _Source(
-            partition.split("#", 2)[2], row_query, lambda row: row.sk[2:], rest_needs_items or others
-        )
+        source = "tag" if query.tag_ids else "unused"
+        return _Source(source, row_query, lambda row: media_id_of(row.sk), rest_needs_items or others)
 
     index, hash_value, filter_names = _index_plan(query)
     condition = None
@@ -144,7 +145,10 @@ def _plan(query: ListQuery) -> _Source:
         )
 
     return _Source(
-        index.Meta.index_name, index_query, lambda key: key.sk[2:], bool(query.tag_ids or query.unused)
+        index.Meta.index_name,
+        index_query,
+        lambda key: media_id_of(key.sk),
+        bool(query.tag_ids or query.unused),
     )
 
 
@@ -155,7 +159,8 @@ def _index_plan(query: ListQuery) -> tuple[GlobalSecondaryIndex, str, list[str]]
     filters = [name for name in ("folder", "kind", "status") if getattr(query, name) is not None]
     if query.sort == "created_at" and filters:
         first = filters[0]
-        return getattr(MediaRecord, f"by_{first}"), f"{tenant}#{first}#{getattr(query, first)}", filters[1:]
+        partition = layout.filter_partition(tenant, first, getattr(query, first))
+        return getattr(MediaRecord, f"by_{first}"), partition, filters[1:]
     return getattr(MediaRecord, _SORT_INDEXES[query.sort]), tenant_pk(tenant), filters
 
 
@@ -230,7 +235,7 @@ def _candidates(
 def matching_ids(tenant_id: str, word: str, limit: int) -> tuple[list[str], int]:
     """Ids of items with a word starting with ``word`` (at most ``limit``), and rows read."""
     rows = IndexRow.query(
-        f"T#{tenant_id}#word#{word[0]}", IndexRow.sk.startswith(f"{word}"), page_size=min(limit, 500)
+        layout.word_row(tenant_id, word), IndexRow.sk.startswith(word), page_size=min(limit, 500)
     )
     ids: dict[str, None] = {}
     for row in rows:
@@ -274,8 +279,17 @@ def _search_page(query: ListQuery, *, skip: int, take: int, resume: dict[str, An
     )
 
 
-def ids_by_fingerprint(tenant_id: str, fingerprint: str, limit: int = 20) -> list[str]:
-    """Ids of items with a fingerprint row: ``sha#<sha256>`` or ``name#<filename>#<size>``."""
+def ids_with_sha256(tenant_id: str, sha256: str, limit: int = 20) -> list[str]:
+    """Ids of listed items whose bytes hash to ``sha256``."""
+    return _ids_in(layout.sha256_row(tenant_id, sha256), limit)
+
+
+def ids_with_name_and_size(tenant_id: str, filename: str, size: int, limit: int = 20) -> list[str]:
+    """Ids of listed items with this filename (case-insensitive) and size."""
+    return _ids_in(layout.name_and_size_row(tenant_id, filename, size), limit)
+
+
+def _ids_in(partition: str, limit: int) -> list[str]:
     with _reading():
-        rows = IndexRow.query(f"T#{tenant_id}#{fingerprint}", limit=limit, page_size=limit)
+        rows = IndexRow.query(partition, limit=limit, page_size=limit)
         return [row.media_id for row in rows]

@@ -1,7 +1,8 @@
 """Persistence of media items in the media table (pynamodb): the items, their totals and the
 index rows derived from them.
 
-Speaks domain types and domain errors only; the records below never leave this module.
+Speaks domain types and domain errors only; the records (``media_table``) never leave the
+adapters.
 Every state change is one conditional transaction that writes the item, moves its totals and
 adds or removes its index rows (tags, unused, search words, hash, name+size), so a total is
 never a scan and an index never drifts from the items.
@@ -12,118 +13,23 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from pynamodb.attributes import (
-    ListAttribute,
-    MapAttribute,
-    NumberAttribute,
-    UnicodeAttribute,
-)
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from medialib.adapters.dynamo import aws_region, database_errors, transaction_connection
+from medialib.adapters import media_table as layout
+from medialib.adapters.dynamo import database_errors, transaction_connection
+from medialib.adapters.media_table import (
+    CounterRecord,
+    FolderRecord,
+    IndexRow,
+    MediaRecord,
+    PurgeRecord,
+    media_sk,
+    tenant_pk,
+)
 from medialib.domain.errors import AlreadyExists, NotFound, Unavailable, VersionConflict
 from medialib.domain.media import Media, counter_deltas, utc_now, variants_prefix
 from medialib.domain.search import indexed_words
-from medialib.settings import get_settings
-
-_SETTINGS = get_settings()
-_FILTER_ATTRIBUTES = ["kind", "status", "folder"]
-
-
-def tenant_pk(tenant_id: str) -> str:
-    return f"T#{tenant_id}"
-
-
-def media_sk(media_id: str) -> str:
-    return f"M#{media_id}"
-
-
-def _list_index(name: str, hash_attr: str, range_attr: str) -> GlobalSecondaryIndex:
-    """One of the sparse listing indexes declared in template.yaml."""
-    index = type(
-        f"_{name}",
-        (GlobalSecondaryIndex,),
-        {
-            "Meta": type(
-                "Meta", (), {"index_name": name, "projection": IncludeProjection(_FILTER_ATTRIBUTES)}
-            ),
-            hash_attr: UnicodeAttribute(hash_key=True),
-            range_attr: UnicodeAttribute(range_key=True),
-        },
-    )
-    return index()
-
-
-class _ChoreIndex(GlobalSecondaryIndex):
-    class Meta:
-        index_name = "by_chore"
-        projection = KeysOnlyProjection()
-
-    chore = UnicodeAttribute(hash_key=True)
-    chore_due = UnicodeAttribute(range_key=True)
-
-
-class _Table(Model):
-    class Meta:
-        table_name = _SETTINGS.media_table
-        region = aws_region()
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
-
-
-class MediaRecord(_Table):
-    """A media item. The index keys are set only while the item is listed (not pending)."""
-
-    document: MapAttribute = MapAttribute()  # the domain model, minus what the key and index attributes hold
-    kind = UnicodeAttribute()
-    status = UnicodeAttribute()
-    folder = UnicodeAttribute()
-    version = NumberAttribute()
-    list_pk = UnicodeAttribute(null=True)
-    created_key = UnicodeAttribute(null=True)
-    filename_key = UnicodeAttribute(null=True)
-    size_key = UnicodeAttribute(null=True)
-    kind_pk = UnicodeAttribute(null=True)
-    status_pk = UnicodeAttribute(null=True)
-    folder_pk = UnicodeAttribute(null=True)
-    chore = UnicodeAttribute(null=True)
-    chore_due = UnicodeAttribute(null=True)
-
-    by_created = _list_index("by_created", "list_pk", "created_key")
-    by_filename = _list_index("by_filename", "list_pk", "filename_key")
-    by_size = _list_index("by_size", "list_pk", "size_key")
-    by_kind = _list_index("by_kind", "kind_pk", "created_key")
-    by_status = _list_index("by_status", "status_pk", "created_key")
-    by_folder = _list_index("by_folder", "folder_pk", "created_key")
-    by_chore = _ChoreIndex()
-
-
-class CounterRecord(_Table):
-    n = NumberAttribute(default=0)
-
-
-class IndexRow(_Table):
-    """A row that finds an item by tag, unused, search word, hash or name+size."""
-
-    media_id = UnicodeAttribute()
-
-
-class FolderRecord(_Table):
-    created_at = UnicodeAttribute()
-    children = NumberAttribute(default=0)  # direct subfolders: a folder with children stays
-
-
-class PurgeRecord(_Table):
-    """Storage keys still to delete for an item that is gone (the outbox of a delete)."""
-
-    keys = ListAttribute(of=UnicodeAttribute)
-    prefixes = ListAttribute(of=UnicodeAttribute)
-    chore = UnicodeAttribute()
-    chore_due = UnicodeAttribute()
 
 
 def _to_record(media: Media) -> MediaRecord:
@@ -140,15 +46,14 @@ def _to_record(media: Media) -> MediaRecord:
     if media.listed:
         record.list_pk = tenant_pk(tenant)
         record.created_key = media.id
-        # \x01 sorts before any character a filename may hold, so "photo" lists before "photo 2".
-        record.filename_key = f"{media.filename.casefold()}\x01{media.id}"
-        record.size_key = f"{media.size or 0:015d}#{media.id}"
-        record.kind_pk = f"{tenant}#kind#{media.kind}"
-        record.status_pk = f"{tenant}#status#{media.status}"
-        record.folder_pk = f"{tenant}#folder#{media.folder}"
+        record.filename_key = layout.filename_sort_key(media.filename, media.id)
+        record.size_key = layout.size_sort_key(media.size or 0, media.id)
+        record.kind_pk = layout.filter_partition(tenant, "kind", media.kind)
+        record.status_pk = layout.filter_partition(tenant, "status", media.status)
+        record.folder_pk = layout.filter_partition(tenant, "folder", media.folder)
     if media.status in ("pending", "processing"):
         # The sweeper expires unconfirmed uploads and re-drives processing that stalled.
-        record.chore = f"stale#{media.status}"
+        record.chore = layout.stale_chore(media.status)
         pending = media.status == "pending"
         record.chore_due = (media.upload_expires_at if pending else None) or media.updated_at
     return record
@@ -162,15 +67,15 @@ def index_rows(media: Media | None) -> set[tuple[str, str]]:
     """The (pk, sk) index rows a listed item owns; pending uploads own none."""
     if media is None or not media.listed:
         return set()
-    prefix, sk = f"T#{media.tenant_id}#", media_sk(media.id)
-    rows = {(f"{prefix}tag#{tag_id}", sk) for tag_id in media.tag_ids}
-    rows.add((f"{prefix}name#{media.filename.casefold()}#{media.size or 0}", sk))
+    tenant, sk = media.tenant_id, media_sk(media.id)
+    rows = {(layout.tag_row(tenant, tag_id), sk) for tag_id in media.tag_ids}
+    rows.add((layout.name_and_size_row(tenant, media.filename, media.size or 0), sk))
     if not media.used_by:
-        rows.add((f"{prefix}unused", sk))
+        rows.add((layout.unused_row(tenant), sk))
     if media.sha256:
-        rows.add((f"{prefix}sha#{media.sha256}", sk))
+        rows.add((layout.sha256_row(tenant, media.sha256), sk))
     for word in indexed_words(media.filename, media.title, media.alt, media.caption):
-        rows.add((f"{prefix}word#{word[0]}", f"{word}#{media.id}"))
+        rows.add((layout.word_row(tenant, word), layout.word_row_sk(word, media.id)))
     return rows
 
 
@@ -182,7 +87,7 @@ def _stage(tx: TransactWrite, changes: list[tuple[Media | None, Media | None]]) 
         media = after or before
         assert media is not None
         for dim, delta in counter_deltas(before, after).items():
-            key = (tenant_pk(media.tenant_id), f"COUNT#{dim}")
+            key = (tenant_pk(media.tenant_id), layout.counter_sk(dim))
             totals[key] = totals.get(key, 0) + delta
         old, new = index_rows(before), index_rows(after)
         for pk, sk in sorted(new - old):
@@ -303,25 +208,22 @@ def _purge_stage(media: Media) -> Callable[[TransactWrite], None]:
     keys, prefixes = files_of(media)
     record = PurgeRecord(
         tenant_pk(media.tenant_id),
-        f"PURGE#{media.id}",
+        layout.purge_sk(media.id),
         keys=keys,
         prefixes=prefixes,
-        chore="purge",
+        chore=layout.PURGE_CHORE,
         chore_due=utc_now(),
     )
     return lambda tx: tx.save(record)
 
 
 # Folders are records of the catalogue store; an item may only enter a folder that exists.
-FOLDER_SK_PREFIX = "F#"
-
-
 def _require_folder(tx: TransactWrite, tenant_id: str, folder: str | None) -> None:
     if folder is not None and folder != "/":
         tx.condition_check(
             FolderRecord,
             tenant_pk(tenant_id),
-            f"{FOLDER_SK_PREFIX}{folder}",
+            layout.folder_sk(folder),
             condition=FolderRecord.pk.exists(),
         )
 
@@ -331,7 +233,7 @@ def folder_exists(tenant_id: str, folder: str) -> bool:
         return True
     try:
         with database_errors():
-            FolderRecord.get(tenant_pk(tenant_id), f"{FOLDER_SK_PREFIX}{folder}", consistent_read=True)
+            FolderRecord.get(tenant_pk(tenant_id), layout.folder_sk(folder), consistent_read=True)
     except DoesNotExist:
         return False
     return True
@@ -339,7 +241,7 @@ def folder_exists(tenant_id: str, folder: str) -> bool:
 
 def purge_done(tenant_id: str, media_id: str) -> None:
     with database_errors():
-        PurgeRecord(tenant_pk(tenant_id), f"PURGE#{media_id}").delete()
+        PurgeRecord(tenant_pk(tenant_id), layout.purge_sk(media_id)).delete()
 
 
 @dataclass(frozen=True)
@@ -352,7 +254,7 @@ class PendingPurge:
 
 def due_purges(now: str, limit: int = 100) -> Iterator[PendingPurge]:
     with database_errors():
-        keys = list(MediaRecord.by_chore.query("purge", MediaRecord.chore_due <= now, limit=limit))
+        keys = list(MediaRecord.by_chore.query(layout.PURGE_CHORE, MediaRecord.chore_due <= now, limit=limit))
     for key in keys:
         try:
             with database_errors():
@@ -360,22 +262,26 @@ def due_purges(now: str, limit: int = 100) -> Iterator[PendingPurge]:
         except DoesNotExist:
             continue
         keys, prefixes = [str(key) for key in record.keys], [str(prefix) for prefix in record.prefixes]
-        yield PendingPurge(record.pk[2:], record.sk.removeprefix("PURGE#"), keys, prefixes)
+        yield PendingPurge(layout.tenant_of(record.pk), layout.purged_media_id_of(record.sk), keys, prefixes)
 
 
 def stale_items(status: str, due_before: str, limit: int = 100) -> list[tuple[str, str]]:
     """(tenant_id, media_id) of items stuck in ``pending``/``processing`` since before a time."""
     with database_errors():
         keys = list(
-            MediaRecord.by_chore.query(f"stale#{status}", MediaRecord.chore_due < due_before, limit=limit)
+            MediaRecord.by_chore.query(
+                layout.stale_chore(status), MediaRecord.chore_due < due_before, limit=limit
+            )
         )
-    return [(key.pk[2:], key.sk[2:]) for key in keys]
+    return [(layout.tenant_of(key.pk), layout.media_id_of(key.sk)) for key in keys]
 
 
 def count(tenant_id: str, dimension: str) -> int:
     try:
         with database_errors():
-            return int(CounterRecord.get(tenant_pk(tenant_id), f"COUNT#{dimension}", consistent_read=True).n)
+            return int(
+                CounterRecord.get(tenant_pk(tenant_id), layout.counter_sk(dimension), consistent_read=True).n
+            )
     except DoesNotExist:
         return 0
 
@@ -390,7 +296,7 @@ def bulk_import(items: list[Media]) -> None:
             for pk, sk in index_rows(media):
                 rows.save(IndexRow(pk, sk, media_id=media.id))
             for dim, delta in counter_deltas(None, media).items():
-                key = (tenant_pk(media.tenant_id), f"COUNT#{dim}")
+                key = (tenant_pk(media.tenant_id), layout.counter_sk(dim))
                 totals[key] = totals.get(key, 0) + delta
     for (pk, sk), delta in totals.items():
         CounterRecord(pk, sk).update(actions=[CounterRecord.n.add(delta)])

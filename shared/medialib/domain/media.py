@@ -164,28 +164,40 @@ class Media(BaseModel):
         return self.status != "pending"
 
 
+# The totals kept for listed items, one counter each: all of them, the unused ones, and those
+# with one value of a filter (``total_of("kind", "image")``).
+TOTAL_ALL = "all"
+TOTAL_UNUSED = "unused"
+
+
+def total_of(name: str, value: str) -> str:
+    """The total of listed items whose ``name`` is ``value``: ``kind``, ``status``, ``folder``,
+    ``tag``, ``ready#kind``, ``ready#folder`` (ready items only), or ``holds`` (a folder's items
+    and its open uploads)."""
+    return f"{name}#{value}"
+
+
 def counter_dimensions(media: Media | None) -> set[str]:
-    """The totals an item contributes to. Pending uploads count only towards ``holds#<folder>``,
-    which keeps a folder from being deleted while an upload into it is still open. Ready items
-    also count by kind and by folder among ready items (``ready#kind#…``, ``ready#folder#…``),
-    so the public list's totals are one counter each."""
+    """The totals an item contributes to. Pending uploads count only towards ``holds``, which
+    keeps a folder from being deleted while an upload into it is still open. Ready items also
+    count by kind and by folder among ready items, so the public list's totals are one counter
+    each."""
     if media is None:
         return set()
     if not media.listed:
-        return {f"holds#{media.folder}"}
+        return {total_of("holds", media.folder)}
     dims = {
-        "all",
-        f"kind#{media.kind}",
-        f"status#{media.status}",
-        f"folder#{media.folder}",
-        f"holds#{media.folder}",
+        TOTAL_ALL,
+        total_of("kind", media.kind),
+        total_of("status", media.status),
+        total_of("folder", media.folder),
+        total_of("holds", media.folder),
     }
     if media.status == "ready":
-        # What public read lists (ready items by kind or by folder) has totals of its own.
-        dims.update({f"ready#kind#{media.kind}", f"ready#folder#{media.folder}"})
-    dims.update(f"tag#{tag_id}" for tag_id in media.tag_ids)
+        dims.update({total_of("ready#kind", media.kind), total_of("ready#folder", media.folder)})
+    dims.update(total_of("tag", tag_id) for tag_id in media.tag_ids)
     if not media.used_by:
-        dims.add("unused")
+        dims.add(TOTAL_UNUSED)
     return dims
 
 

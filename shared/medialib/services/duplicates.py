@@ -16,12 +16,12 @@ class Fingerprint:
 
 
 def same_content(tenant_id: str, sha256: str, exclude: str | None = None) -> list[Media]:
-    ids = [i for i in media_listing.ids_by_fingerprint(tenant_id, f"sha#{sha256.lower()}") if i != exclude]
+    ids = [i for i in media_listing.ids_with_sha256(tenant_id, sha256) if i != exclude]
     return media_listing.batch_get(tenant_id, ids)
 
 
 def same_name_and_size(tenant_id: str, filename: str, size: int) -> list[Media]:
-    ids = media_listing.ids_by_fingerprint(tenant_id, f"name#{filename.casefold()}#{size}")
+    ids = media_listing.ids_with_name_and_size(tenant_id, filename, size)
     return media_listing.batch_get(tenant_id, ids)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from medialib.adapters import catalogue_store, media_listing, media_store
 from medialib.domain.cursors import decode_cursor, encode_cursor
 from medialib.domain.errors import InUse, NotFound, PreconditionFailed, ValidationFailed
-from medialib.domain.media import Media, utc_now
+from medialib.domain.media import TOTAL_ALL, TOTAL_UNUSED, Media, total_of, utc_now
 from medialib.domain.search import query_words
 from medialib.observability import metrics
 from medialib.services import references
@@ -95,9 +95,9 @@ def _counters(query: media_listing.ListQuery) -> list[str]:
         if ready_pairs
         else [("kind", query.kind), ("status", query.status), ("folder", query.folder)]
     )
-    names = [f"{name}#{value}" for name, value in filters if value is not None]
-    names += [f"tag#{tag_id}" for tag_id in query.tag_ids] + (["unused"] if query.unused else [])
-    return names or ["all"]
+    names = [total_of(name, value) for name, value in filters if value is not None]
+    names += [total_of("tag", tag_id) for tag_id in query.tag_ids] + ([TOTAL_UNUSED] if query.unused else [])
+    return names or [TOTAL_ALL]
 
 
 def _total(query: media_listing.ListQuery, page: media_listing.Page, skip: int) -> tuple[int, bool]:
