@@ -90,7 +90,14 @@ def _start_emulator() -> object:
     import boto3
 
     sys.path[:0] = [str(ROOT), str(ROOT / "shared")]
+    from devstack.environment import build_environment
+    from devstack.template import LocalTemplate
     from tests.support.tables import create_tables_from_template
+
+    # The settings the local stack gives its functions (table and bucket names, a cursor key).
+    url = os.environ["AWS_ENDPOINT_URL"]
+    os.environ.update(build_environment(LocalTemplate.load(aws_url=url), aws_url=url))
+    os.environ["POWERTOOLS_LOG_LEVEL"] = "ERROR"
 
     create_tables_from_template(boto3.client("dynamodb"), names=["MediaTable", "TenantsTable"])
     _count_reads()
