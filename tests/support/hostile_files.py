@@ -489,6 +489,7 @@ def measure_peak_memory(*, mutation_sample: int, seed: int) -> dict:
 
     Each file is made just before it is processed, so the peak is the pipeline's, not the corpus's.
     """
+
     def peak_mb() -> float:
         # VmHWM belongs to this process's own memory map, which exec starts afresh; ru_maxrss
         # would still carry the peak of the process that forked this one (a large test run).
