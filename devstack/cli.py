@@ -1,4 +1,4 @@
-"""The ``medialib`` command: API keys and tenants.
+"""The ``medialib`` command: API keys and tenants, and uploading, listing and deleting media.
 
 It talks to whatever the standard AWS configuration points at: ``AWS_ENDPOINT_URL`` for the
 local stack or LocalStack, real AWS otherwise (region from the AWS configuration, else
@@ -13,6 +13,14 @@ which are the local stack's too.
     medialib tenants update acme --public on|off
     medialib tenants show acme
     medialib tenants list
+
+Keys and tenants are written to DynamoDB directly. ``upload``, ``ls`` and ``rm`` are clients
+of the HTTP API instead: ``--api``/``--key``, else MEDIALIB_API (or MEDIALIB_URL) and MEDIALIB_KEY.
+
+    medialib upload PATH... [--folder /x] [--tag slug]... [--alt TEXT]
+                    [--on-duplicate skip|allow|reject] [--jobs 4] [--no-wait] [--json]
+    medialib ls [--folder /x] [--tag slug]... [--query words] [--limit 100] [--json]
+    medialib rm MEDIA_ID [--force]
 """
 
 from __future__ import annotations
@@ -28,9 +36,10 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="medialib", description="Manage media library API keys and tenants."
+        prog="medialib",
+        description="Manage media library API keys and tenants; upload, list and delete media.",
     )
-    groups = parser.add_subparsers(dest="group", required=True, metavar="{keys,tenants}")
+    groups = parser.add_subparsers(dest="group", required=True, metavar="{keys,tenants,upload,ls,rm}")
 
     keys = groups.add_parser("keys", help="create, list and revoke API keys")
     key_commands = keys.add_subparsers(dest="command", required=True, metavar="{create,list,revoke}")
@@ -62,7 +71,88 @@ def _parser() -> argparse.ArgumentParser:
     tenant_show = tenant_commands.add_parser("show", help="show one tenant")
     tenant_show.add_argument("tenant")
     tenant_commands.add_parser("list", help="list every tenant")
+    _add_media_commands(groups)
     return parser
+
+
+def _add_media_commands(groups: argparse._SubParsersAction) -> None:
+    connection = argparse.ArgumentParser(add_help=False)
+    connection.add_argument("--api", help="API base URL (default: $MEDIALIB_API, else $MEDIALIB_URL)")
+    connection.add_argument("--key", help="API key (default: $MEDIALIB_KEY)")
+
+    upload = groups.add_parser(
+        "upload", parents=[connection], help="upload files and directories (recursively) through the API"
+    )
+    upload.add_argument("paths", nargs="+", metavar="PATH")
+    upload.add_argument("--folder", help="folder for every file, e.g. /products (created if missing)")
+    upload.add_argument(
+        "--tag",
+        action="append",
+        default=[],
+        dest="tags",
+        help="tag slug to add (repeatable; created if missing)",
+    )
+    upload.add_argument("--alt", help="alt text for every file")
+    upload.add_argument(
+        "--on-duplicate",
+        choices=["skip", "allow", "reject"],
+        default="allow",
+        help="a file whose bytes are already in the library: skip it, upload it again, or fail it",
+    )
+    upload.add_argument("--jobs", type=int, default=4, help="files uploaded at once (default 4)")
+    upload.add_argument("--no-wait", action="store_true", help="do not wait for processing to finish")
+    upload.add_argument("--json", action="store_true", help="one JSON line per file instead of a table")
+
+    listing = groups.add_parser("ls", parents=[connection], help="list media, newest first")
+    listing.add_argument("--folder", help="exact folder path")
+    listing.add_argument("--tag", action="append", default=[], dest="tags", help="tag slug (repeatable: all)")
+    listing.add_argument("--query", help="word prefixes in filename, title, alt or caption")
+    listing.add_argument("--limit", type=int, default=100, help="at most this many items (default 100)")
+    listing.add_argument("--json", action="store_true", help="one JSON line per item instead of a table")
+
+    remove = groups.add_parser("rm", parents=[connection], help="delete one media item")
+    remove.add_argument("media_id", metavar="ID")
+    remove.add_argument("--force", action="store_true", help="delete even while entities use it")
+
+
+def _run_media_command(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from devstack.api_client import ApiClient, ApiError, Connection
+    from devstack.media_commands import list_media, remove_media
+    from devstack.upload_command import UploadOptions, run_upload
+
+    # A pipe gets wide lines: a results table must not wrap an error message mid-word.
+    out = Console(width=None if sys.stdout.isatty() else 200)
+    try:
+        client = ApiClient(Connection.from_options(args.api, args.key))
+        if args.group == "upload":
+            options = UploadOptions(
+                folder=args.folder,
+                tags=tuple(args.tags),
+                alt=args.alt,
+                on_duplicate=args.on_duplicate,
+                wait=not args.no_wait,
+            )
+            return run_upload(client, args.paths, options, jobs=args.jobs, as_json=args.json, out=out)
+        if args.group == "ls":
+            return list_media(
+                client,
+                folder=args.folder,
+                tags=args.tags,
+                query=args.query,
+                limit=args.limit,
+                as_json=args.json,
+                out=out,
+            )
+        return remove_media(client, args.media_id, force=args.force, out=out)
+    except ApiError as exc:
+        status = f"{exc.status} {exc.code}" if exc.status else exc.code.replace("_", " ")
+        print(f"medialib: {status}: {exc.detail}", file=sys.stderr)
+        return EXIT_FAILED
+    except FileNotFoundError as exc:
+        print(f"medialib: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 def _table(rows: Sequence[tuple[str, ...]], out: TextIO) -> None:
@@ -141,6 +231,8 @@ def _run(args: argparse.Namespace, out: TextIO) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``medialib`` console script; returns the exit code."""
     args = _parser().parse_args(argv)
+    if args.group in ("upload", "ls", "rm"):
+        return _run_media_command(args)
     from medialib.domain.errors import MediaLibError, Unavailable, ValidationFailed
 
     try:
