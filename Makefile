@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install dev lint test test-fast e2e bench build deploy clean
+.PHONY: install dev invoke lint test test-fast e2e bench build deploy clean
 
 $(INSTALLED): requirements-dev.txt layers/deps/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,9 @@ install: $(INSTALLED)
 
 dev: install  ## the local stack on 127.0.0.1 (Ctrl-C stops it)
 	$(PY) -m devstack --port $(PORT) --aws-port $(AWS_PORT)
+
+invoke: install  ## one function on one event against `make dev`'s emulator: make invoke FN=MediaApiFunction EVENT=events/get-media.json
+	$(PY) -m devstack invoke $(or $(FN),-) -e $(EVENT) --aws-url $${AWS_ENDPOINT_URL:-http://127.0.0.1:$(AWS_PORT)}
 
 lint: install
 	$(VENV)/bin/ruff check .

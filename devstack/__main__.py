@@ -1,6 +1,9 @@
 """``python -m devstack [--port 3000] [--aws-port 5000]``: the local stack until Ctrl-C or SIGTERM.
 
 PORT and AWS_PORT in the environment set the defaults.
+
+``python -m devstack invoke FUNCTION -e events/FILE.json [--aws-url URL]`` runs one function on
+one event against a running stack's emulator instead (see devstack/invoke.py).
 """
 
 from __future__ import annotations
@@ -36,6 +39,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["invoke"]:
+        from devstack import invoke
+
+        return invoke.main(argv[1:])
     args = _parser().parse_args(argv)
     # The stack's own lines (one per request, one per queue batch) at INFO; libraries' only when they warn.
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
