@@ -1,0 +1,328 @@
+"""The template's hygiene rules, asserted on template.yaml as written and as SAM's transform expands
+it: what triggers processing, how queues report failures, what the bucket refuses, what IAM
+allows, and what every function gets to be operated (timeout, memory, a log group with a
+retention, alarms on errors and throttles)."""
+
+from __future__ import annotations
+
+import copy
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from samtranslator.translator.transform import transform
+
+from devstack.cfn_yaml import read_template
+from devstack.intrinsics import Resolver, logical_id_of
+from devstack.template import LocalTemplate
+from medialib.domain.media import original_key, variant_key
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+LAMBDA_TIMEOUT_LIMIT = 900  # seconds
+STALLED_AFTER = 15 * 60  # seconds an item may stay in processing before it is stalled
+
+
+class _NoManagedPolicies:
+    @staticmethod
+    def load() -> dict:
+        return {}
+
+
+@cache
+def _raw() -> dict[str, Any]:
+    return read_template(TEMPLATE)
+
+
+@cache
+def _translated() -> dict[str, Any]:
+    """What CloudFormation receives after `sam package`: code locations as S3 URIs, SAM expanded."""
+    packaged = copy.deepcopy(_raw())
+    for name, resource in packaged["Resources"].items():
+        properties = resource.get("Properties", {})
+        for key in ("CodeUri", "ContentUri"):
+            if key in properties:
+                properties[key] = f"s3://artifacts/{name}.zip"
+    return transform(packaged, {}, _NoManagedPolicies())
+
+
+@pytest.fixture(autouse=True)
+def _region(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # the transform builds ARNs with it
+
+
+def _resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {
+        logical_id: resource
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == kind
+    }
+
+
+def _properties(resource: dict[str, Any]) -> dict[str, Any]:
+    return resource.get("Properties", {})
+
+
+def _function_properties(logical_id: str) -> dict[str, Any]:
+    """A function's properties with the Globals it inherits."""
+    globals_ = _raw().get("Globals", {}).get("Function", {})
+    return {**globals_, **_properties(_raw()["Resources"][logical_id])}
+
+
+def _function_ids() -> list[str]:
+    return sorted(_resources(_raw(), "AWS::Serverless::Function"))
+
+
+def _resolved(value: Any) -> Any:
+    """``value`` as CloudFormation would resolve it for stack ``medialib`` with default parameters."""
+    return Resolver(_raw()).resolve(value)
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _sqs_events(logical_id: str) -> dict[str, dict[str, Any]]:
+    return {
+        name: _properties(event)
+        for name, event in _function_properties(logical_id).get("Events", {}).items()
+        if event["Type"] == "SQS"
+    }
+
+
+def _alarms() -> dict[str, dict[str, Any]]:
+    return {
+        logical_id: _properties(resource)
+        for logical_id, resource in _resources(_raw(), "AWS::CloudWatch::Alarm").items()
+    }
+
+
+def _alarms_on(namespace: str, metric: str, dimension: str, value: Any) -> list[dict[str, Any]]:
+    return [
+        alarm
+        for alarm in _alarms().values()
+        if alarm.get("Namespace") == namespace
+        and alarm.get("MetricName") == metric
+        and {"Name": dimension, "Value": value} in alarm.get("Dimensions", [])
+    ]
+
+
+# ---------------------------------------------------------------- storage and queues
+def test_only_originals_trigger_processing_so_the_processor_never_triggers_itself():
+    (bucket,) = _resources(_raw(), "AWS::S3::Bucket").values()
+    notifications = _properties(bucket)["NotificationConfiguration"]
+    configurations = [
+        configuration
+        for kind in ("QueueConfigurations", "LambdaConfigurations", "TopicConfigurations")
+        for configuration in notifications.get(kind, [])
+    ]
+    assert configurations, "the bucket notifies nothing: uploads would never be processed"
+    assert not notifications.get("EventBridgeConfiguration"), "EventBridge would see every write"
+    for configuration in configurations:
+        rules = configuration["Filter"]["S3Key"]["Rules"]
+        prefixes = [rule["Value"] for rule in rules if rule["Name"].lower() == "prefix"]
+        assert prefixes == ["originals/"], configuration
+
+    assert original_key("t", "m").startswith("originals/")
+    assert not variant_key("t", "m", "abc", "1200").startswith("originals/")
+
+
+def test_every_sqs_event_source_reports_partial_batch_failures():
+    sources = {
+        (function_id, name): event
+        for function_id in _function_ids()
+        for name, event in _sqs_events(function_id).items()
+    }
+    assert len(sources) >= 2  # the process queue and its dead-letter queue
+    for source, event in sources.items():
+        assert "ReportBatchItemFailures" in event.get("FunctionResponseTypes", []), source
+
+    mappings = _resources(_translated(), "AWS::Lambda::EventSourceMapping").values()
+    assert len(mappings) == len(sources)
+    assert all(
+        "ReportBatchItemFailures" in _properties(mapping)["FunctionResponseTypes"] for mapping in mappings
+    )
+
+
+def test_a_queue_hides_a_message_for_at_least_six_times_its_consumer_timeout():
+    """AWS's advice for SQS event sources: a shorter visibility makes retries overlap the first run."""
+    queues = _resources(_raw(), "AWS::SQS::Queue")
+    for function_id in _function_ids():
+        timeout = int(_resolved(_function_properties(function_id)["Timeout"]))
+        for name, event in _sqs_events(function_id).items():
+            queue = _properties(queues[logical_id_of(event["Queue"])])
+            assert int(queue["VisibilityTimeout"]) >= 6 * timeout, (function_id, name)
+
+
+def test_the_bucket_blocks_public_access_and_aborts_incomplete_multipart_uploads():
+    (bucket,) = _resources(_raw(), "AWS::S3::Bucket").values()
+    properties = _properties(bucket)
+
+    assert properties["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    aborts = [
+        rule
+        for rule in properties["LifecycleConfiguration"]["Rules"]
+        if rule["Status"] == "Enabled" and "AbortIncompleteMultipartUpload" in rule
+    ]
+    assert aborts, "parts of abandoned multipart uploads would be billed forever"
+    # The rule covers the whole bucket: no prefix, tag or size filter narrows it.
+    assert any(not rule.get("Prefix") and not rule.get("Filter") for rule in aborts)
+    assert all(int(rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"]) >= 1 for rule in aborts)
+
+
+# ---------------------------------------------------------------- IAM
+def _policy_statements(template: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Every statement of every policy document in the expanded template (roles, bucket and queue
+    policies, managed policies), with the logical id that holds it."""
+    found = []
+
+    def walk(owner: str, value: Any) -> None:
+        if isinstance(value, dict):
+            if "Statement" in value and isinstance(value["Statement"], list | dict):
+                found.extend((owner, statement) for statement in _listed(value["Statement"]))
+            for item in value.values():
+                walk(owner, item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(owner, item)
+
+    for logical_id, resource in template["Resources"].items():
+        walk(logical_id, _properties(resource))
+    return found
+
+
+def test_no_policy_allows_a_wildcard_action():
+    statements = _policy_statements(_translated())
+    assert any(owner.endswith("Role") for owner, _ in statements)
+    wildcards = [
+        (owner, action)
+        for owner, statement in statements
+        if statement.get("Effect") == "Allow"
+        for action in _listed(statement.get("Action", []))
+        if isinstance(action, str) and (action == "*" or action.endswith(":*"))
+    ]
+    not_actions = [owner for owner, statement in statements if "NotAction" in statement]
+    assert wildcards == []
+    assert not_actions == []  # an Allow with NotAction grants everything else
+
+
+def test_roles_attach_only_the_managed_policies_for_logs_traces_and_their_queues():
+    """Managed policies are AWS's, with the actions each needs; none is attached by hand."""
+    for function_id in _function_ids():
+        role = _properties(_translated()["Resources"][f"{function_id}Role"])
+        expected = {
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+            "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
+        }
+        if _sqs_events(function_id):
+            expected.add("arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole")
+        assert set(role.get("ManagedPolicyArns", [])) == expected, function_id
+
+
+# ---------------------------------------------------------------- functions
+@pytest.mark.parametrize("function_id", _function_ids())
+def test_every_function_has_a_timeout_and_memory(function_id):
+    properties = _function_properties(function_id)
+
+    assert 1 <= int(_resolved(properties["Timeout"])) <= LAMBDA_TIMEOUT_LIMIT
+    assert 128 <= int(_resolved(properties["MemorySize"])) <= 10240
+
+
+@pytest.mark.parametrize("function_id", _function_ids())
+def test_every_function_logs_to_its_own_log_group_with_a_retention(function_id):
+    properties = _function_properties(function_id)
+    log_groups = _resources(_raw(), "AWS::Logs::LogGroup")
+
+    log_group_id = logical_id_of(properties["LoggingConfig"]["LogGroup"])
+    log_group = _properties(log_groups[log_group_id])
+    function_name = _resolved(properties["FunctionName"])
+    assert isinstance(function_name, str)
+    assert _resolved(log_group["LogGroupName"]) == f"/aws/lambda/{function_name}"
+    assert int(_resolved(log_group["RetentionInDays"])) > 0
+
+    users = [
+        other
+        for other in _function_ids()
+        if _function_properties(other).get("LoggingConfig", {}).get("LogGroup") == {"Ref": log_group_id}
+    ]
+    assert users == [function_id]
+    # SAM hands the setting to the function unchanged.
+    deployed = _properties(_translated()["Resources"][function_id])
+    assert deployed["LoggingConfig"]["LogGroup"] == {"Ref": log_group_id}
+
+
+def test_local_function_names_are_the_deployed_ones():
+    """The local stack logs with the names Lambda will use (the log keys say which function)."""
+    local = LocalTemplate.load(TEMPLATE).functions
+    assert {function_id: spec.name for function_id, spec in local.items()} == {
+        function_id: _resolved(_function_properties(function_id)["FunctionName"])
+        for function_id in _function_ids()
+    }
+
+
+def test_the_process_function_has_reserved_concurrency_its_queue_never_exceeds():
+    properties = _function_properties("ProcessFunction")
+    reserved = int(_resolved(properties["ReservedConcurrentExecutions"]))
+    (event,) = _sqs_events("ProcessFunction").values()
+    pollers = int(_resolved(event["ScalingConfig"]["MaximumConcurrency"]))
+
+    assert reserved >= 2
+    # More pollers than reserved concurrency throttle batches back into the queue, where each
+    # throttled receive counts towards the dead-letter queue.
+    assert pollers <= reserved
+
+
+# ---------------------------------------------------------------- alarms
+def test_an_alarm_fires_when_a_message_reaches_the_dead_letter_queue():
+    redrive = _properties(_raw()["Resources"]["ProcessQueue"])["RedrivePolicy"]
+    dead_letter_queue = logical_id_of(redrive["deadLetterTargetArn"])
+    (alarm,) = _alarms_on(
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        "QueueName",
+        {"Fn::GetAtt": [dead_letter_queue, "QueueName"]},
+    )
+
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarm["Threshold"] == 0
+
+
+@pytest.mark.parametrize("metric", ["Errors", "Throttles"])
+@pytest.mark.parametrize("function_id", _function_ids())
+def test_every_function_has_an_alarm_on_its_errors_and_throttles(function_id, metric):
+    (alarm,) = _alarms_on("AWS/Lambda", metric, "FunctionName", {"Ref": function_id})
+
+    assert alarm["Statistic"] == "Sum"
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarm["Threshold"] == 0
+
+
+def test_an_alarm_fires_when_an_original_waits_more_than_15_minutes_for_processing():
+    """Stand-in for "items in processing for more than 15 minutes": the age of the oldest message
+    in the processing queue, which grows while an original waits or keeps failing."""
+    (alarm,) = _alarms_on(
+        "AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", {"Fn::GetAtt": ["ProcessQueue", "QueueName"]}
+    )
+
+    assert alarm["Statistic"] == "Maximum"
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) in (
+        ("GreaterThanThreshold", STALLED_AFTER),
+        ("GreaterThanOrEqualToThreshold", STALLED_AFTER),
+    )
+    # Noticed within one sweep interval of becoming stalled.
+    assert int(alarm["Period"]) * int(alarm["EvaluationPeriods"]) <= 15 * 60
+
+
+def test_every_alarm_notifies_the_alarm_topic_when_one_is_given():
+    raw = _raw()
+    assert raw["Conditions"]["NotifyAlarms"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]}]}
+    notify = {"Fn::If": ["NotifyAlarms", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
+    for logical_id, alarm in _alarms().items():
+        assert alarm.get("AlarmActions") == notify, logical_id
+        assert alarm.get("OKActions") == notify, logical_id
+        assert alarm.get("TreatMissingData") == "notBreaching", logical_id
