@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import http.server
+import json
 import os
 import subprocess
 import sys
+import threading
 import urllib.request
 from pathlib import Path
 
@@ -204,3 +207,126 @@ def test_an_unreachable_endpoint_is_a_clear_error_not_a_traceback():
 
     assert result.returncode == 1
     assert "unavailable" in result.stderr and "Traceback" not in result.stderr
+
+
+# ---------------------------------------------------------------- upload, ls and rm: HTTP clients of the API
+class StubApi(http.server.ThreadingHTTPServer):
+    """Answers each request with the next of ``answers`` (status, headers, JSON body), recording it."""
+
+    daemon_threads = True
+
+    def __init__(self, answers: list[tuple[int, dict[str, str], dict]]):
+        super().__init__(("127.0.0.1", 0), _StubHandler)
+        self.answers = answers
+        self.requests: list[tuple[str, str, dict[str, str]]] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _StubHandler(http.server.BaseHTTPRequestHandler):
+    server: StubApi
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.server.requests.append((self.command, self.path, dict(self.headers)))
+        status, headers, body = self.server.answers.pop(0)
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_DELETE = do_GET
+
+
+@pytest.fixture
+def stub_api():
+    servers: list[StubApi] = []
+
+    def start(*answers: tuple[int, dict[str, str], dict]) -> StubApi:
+        server = StubApi(list(answers))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+PAGE = {
+    "data": [],
+    "media_ids": [],
+    "pagination": {"limit": 100, "offset": 0, "total": 0, "next_cursor": None},
+}
+ITEM = {
+    "id": "med_01JD3Z8Q4W5E6R7T8Y9V0J1Q2P",
+    "filename": "mug.jpg",
+    "kind": "image",
+    "status": "ready",
+    "size": 10,
+    "folder": "/",
+    "tags": [],
+    "created_at": "2026-01-01T00:00:00.000Z",
+}
+
+
+def test_ls_takes_the_api_from_medialib_url_and_retries_429_and_5xx(stub_api, capsys, monkeypatch):
+    server = stub_api(
+        (429, {"Retry-After": "0"}, {"code": "throttled", "detail": "slow down"}),
+        (503, {}, {"code": "unavailable", "detail": "try again"}),
+        (200, {}, {**PAGE, "data": [ITEM], "pagination": {**PAGE["pagination"], "total": 1}}),
+    )
+    monkeypatch.delenv("MEDIALIB_API", raising=False)
+    monkeypatch.setenv("MEDIALIB_URL", server.url)  # what `make dev` prints
+    monkeypatch.setenv("MEDIALIB_KEY", "mlk_key")
+
+    code, out, err = run(capsys, "ls", "--json", "--tag", "a", "--tag", "b", "--query", "mug")
+
+    assert code == 0, err
+    assert [json.loads(line)["id"] for line in out] == [ITEM["id"]]
+    assert len(server.requests) == 3
+    _, path, headers = server.requests[-1]
+    assert path.startswith("/v1/media?") and "tag=a%2Cb" in path and "query=mug" in path
+    assert headers["Authorization"] == "Bearer mlk_key"
+
+
+def test_a_problem_is_not_retried_and_is_one_line_on_stderr(stub_api, capsys):
+    server = stub_api(
+        (
+            409,
+            {},
+            {
+                "code": "in_use",
+                "detail": "The media is attached",
+                "used_by": [{"type": "product", "id": "p1"}],
+            },
+        )
+    )
+
+    code, out, err = run(capsys, "rm", ITEM["id"], "--api", server.url, "--key", "mlk_key")
+
+    assert code == 1 and out == []
+    assert "409 in_use" in err and "product/p1" in err and "--force" in err
+    assert [(method, path) for method, path, _ in server.requests] == [("DELETE", f"/v1/media/{ITEM['id']}")]
+
+
+def test_media_commands_need_an_api_a_key_and_existing_paths(capsys, monkeypatch, tmp_path):
+    for name in ("MEDIALIB_API", "MEDIALIB_URL", "MEDIALIB_KEY"):
+        monkeypatch.delenv(name, raising=False)
+
+    code, _, err = run(capsys, "ls")
+    assert code == 1 and "MEDIALIB_API" in err
+    code, _, err = run(capsys, "ls", "--api", "http://127.0.0.1:9")
+    assert code == 1 and "MEDIALIB_KEY" in err
+    code, _, err = run(
+        capsys, "upload", str(tmp_path / "missing.jpg"), "--api", "http://127.0.0.1:9", "--key", "k"
+    )
+    assert code == 2 and "missing.jpg" in err
