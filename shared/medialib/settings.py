@@ -46,6 +46,8 @@ class Settings(BaseModel):
     max_video_bytes: int = 1024 * MB
     max_document_bytes: int = 50 * MB
     max_model_bytes: int = 15 * MB
+    # SVG is parsed into a tree to be sanitised: a tighter bound than other images.
+    max_svg_bytes: int = 5 * MB
     max_image_pixels: int = 50_000_000
     max_image_frames: int = 1000
     # Only in functions that sign or verify list cursors; read through ``cursor_signing_key``.

@@ -165,6 +165,38 @@ def put_variant(key: str, data: bytes) -> None:
         )
 
 
+def read_range(key: str, offset: int, length: int, *, etag: str | None = None) -> bytes | None:
+    """``length`` bytes from ``offset`` (fewer where the object ends), or None when the object
+    is gone or no longer has ``etag``. ``offset`` must lie inside the object."""
+    params: dict[str, Any] = {
+        "Bucket": _bucket(),
+        "Key": key,
+        "Range": f"bytes={offset}-{offset + length - 1}",
+    }
+    if etag:
+        params["IfMatch"] = etag
+    try:
+        with _storage_errors(reading=True):
+            response = _client().get_object(**params)
+            return bytes(response["Body"].read())
+    except _Missing:
+        return None
+
+
+def put_derived(key: str, data: bytes, *, content_type: str, disposition: str) -> None:
+    """A file made from an original (a sanitised SVG) under the variants prefix: immutable, as
+    its key names the original's version."""
+    with _storage_errors():
+        _client().put_object(
+            Bucket=_bucket(),
+            Key=key,
+            Body=data,
+            ContentType=content_type,
+            ContentDisposition=disposition,
+            CacheControl="public, max-age=31536000, immutable",
+        )
+
+
 def list_keys(prefix: str) -> list[str]:
     keys: list[str] = []
     with _storage_errors():

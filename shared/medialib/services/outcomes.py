@@ -16,6 +16,7 @@ FAILURE_MESSAGES = {
     "too_many_pixels": "The image has more pixels than allowed",
     "too_large": "The file is larger than allowed",
     "too_many_frames": "The animation has more frames than allowed",
+    "unsafe_svg": "The SVG declares a DTD or entities, or nests too deeply, to be served safely",
     "processing_failed": "The file could not be processed; upload it again",
 }
 

@@ -26,7 +26,7 @@ from medialib.domain.media import (
     variants_prefix,
 )
 from medialib.domain.uploads import judge_landed
-from medialib.imaging.sniff import SNIFF_BYTES, sniff
+from medialib.imaging.sniff import GLB, SNIFF_BYTES, SVG, sniff
 from medialib.observability import logger, metrics
 from medialib.services.outcomes import after_failure, failure, failure_reason
 from medialib.services.retrying import ATTEMPTS, retry_on_conflict
@@ -168,6 +168,17 @@ def _process(media: Media, landed: LandedObject) -> str:
         rejected = _render_image(media, landed, read.data or b"", fields, written)
         if rejected is not None:
             return _settle(media, landed, fields, written, error=rejected)
+    elif sniffed == SVG:
+        rejected = _sanitise_svg(media, landed, read, fields, written)
+        if rejected is not None:
+            return _settle(media, landed, fields, written, error=rejected)
+    elif sniffed == GLB:
+        try:
+            rejected = _validate_model(landed, read)
+        except _OriginalGone:
+            return "superseded"  # replaced or deleted while read; a later event covers it
+        if rejected is not None:
+            return _settle(media, landed, fields, written, error=rejected)
     return _settle(media, landed, fields, written)
 
 
@@ -216,6 +227,77 @@ def _render_image(
         variants=variants,
         placeholder=Placeholder(blurhash=image.blurhash, dominant_color=image.dominant_color),
     )
+    return None
+
+
+def sanitised_svg_key(tenant_id: str, media_id: str, source_tag: str) -> str:
+    """Where an SVG is served from once sanitised: beside the variants (so it goes with them),
+    named by the original's version. The original keeps the uploaded bytes, and processing
+    never writes under ``originals/``, which would trigger it again."""
+    return f"{variants_prefix(tenant_id, media_id)}{source_tag}/sanitised.svg"
+
+
+def _sanitise_svg(
+    media: Media, landed: LandedObject, read: object_storage.ObjectRead, fields: dict, written: list[str]
+) -> str | None:
+    """Write the sanitised copy and the dimensions; returns a failure code instead when the SVG
+    is too large to parse, cannot be made safe, or does not parse."""
+    from medialib.imaging.svg import SvgRejected, sanitise_svg
+    from medialib.services.uploads import content_disposition  # uploads imports this module
+
+    settings = get_settings()
+    if read.data is None or read.size > settings.max_svg_bytes:
+        return "too_large"
+    try:
+        svg = sanitise_svg(read.data, max_bytes=settings.max_svg_bytes)
+    except SvgRejected as rejected:
+        cause = type(rejected.__cause__).__name__ if rejected.__cause__ else None
+        logger.info("SVG rejected", extra={"error_code": rejected.code, "cause": cause})
+        return rejected.code
+    except Exception:  # a parser bug on hostile bytes must end the item, not loop in the queue
+        logger.exception("SVG sanitising failed unexpectedly")
+        return "corrupt"
+    key = sanitised_svg_key(media.tenant_id, media.id, landed.etag[:16])
+    object_storage.put_derived(
+        key,
+        svg.data,
+        content_type=SVG.content_type,
+        disposition=content_disposition(media.filename, SVG.content_type),
+    )
+    written.append(key)
+    fields.update(width=svg.width, height=svg.height)
+    logger.info("SVG sanitised", extra={"removed": svg.removed})
+    return None
+
+
+class _OriginalGone(Exception):
+    """The original was replaced or deleted while processing read it."""
+
+
+def _validate_model(landed: LandedObject, read: object_storage.ObjectRead) -> str | None:
+    """None for a valid GLB, else its failure code. Only the header, chunk headers and JSON
+    chunk are read: from memory when the object was small enough to keep, else by range."""
+    from medialib.imaging.glb import GlbRejected, ReadAt, read_from, validate_glb
+
+    def read_stored(offset: int, length: int) -> bytes:
+        data = object_storage.read_range(landed.key, offset, length, etag=landed.etag)
+        if data is None:
+            raise _OriginalGone
+        return data
+
+    read_at: ReadAt = read_from(read.data) if read.data is not None else read_stored
+    try:
+        validate_glb(read_at, read.size)
+    except GlbRejected as rejected:
+        logger.info("Model rejected", extra={"error_code": rejected.code, "reason": str(rejected)})
+        return rejected.code
+    except _OriginalGone:
+        raise
+    except MediaLibError:
+        raise  # storage trouble: the queue retries
+    except Exception:  # a bug on hostile bytes must end the item, not loop in the queue
+        logger.exception("Model validation failed unexpectedly")
+        return "corrupt"
     return None
 
 
