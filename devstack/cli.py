@@ -122,8 +122,8 @@ def _run_media_command(args: argparse.Namespace) -> int:
     from devstack.media_commands import list_media, remove_media
     from devstack.upload_command import UploadOptions, run_upload
 
-    # A pipe gets wide lines: a results table must not wrap an error message mid-word.
-    out = Console(width=None if sys.stdout.isatty() else 200)
+    # Into a pipe or a file, a table is as wide as its content: no path or error cut or wrapped.
+    out = Console(width=None if sys.stdout.isatty() else 10_000)
     try:
         client = ApiClient(Connection.from_options(args.api, args.key))
         if args.group == "upload":

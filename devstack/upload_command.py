@@ -129,8 +129,16 @@ class Uploader:
         presigned = self.client.call("POST", "/v1/media/presign", json=body, idempotency_key=idempotency_key)[
             "data"
         ]
-        upload_id = presigned["upload_id"]
+        try:
+            return self._deliver(path, presigned, content_type, idempotency_key)
+        except ApiError as exc:  # the item exists from here on (a refused upload stays `failed`)
+            return FileResult(str(path), presigned["upload_id"], "error", _describe(exc))
 
+    def _deliver(
+        self, path: Path, presigned: dict[str, Any], content_type: str, idempotency_key: str
+    ) -> FileResult:
+        """Upload, confirm, tag and wait for the presigned upload of ``path``."""
+        upload_id, size = presigned["upload_id"], path.stat().st_size
         self.report(path, "uploading")
         self.client.upload_form(
             presigned["url"],
@@ -153,8 +161,10 @@ class Uploader:
 
         for slug in self.options.tags:
             self.report(path, f"tagging {slug}")
+            # A key per body: the API refuses one key reused with another body on the same path.
+            tag_key = hashlib.sha256(f"{idempotency_key}\0{slug}".encode()).hexdigest()
             self.client.call(
-                "POST", f"/v1/media/{upload_id}/tags", json={"slug": slug}, idempotency_key=idempotency_key
+                "POST", f"/v1/media/{upload_id}/tags", json={"slug": slug}, idempotency_key=tag_key
             )
         if self.options.wait and item["status"] not in SETTLED:
             self.report(path, "processing")

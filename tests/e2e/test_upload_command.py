@@ -72,20 +72,27 @@ def test_a_directory_of_mixed_files_reports_the_unsupported_one_and_exits_1(stac
     image(tmp_path / "assets" / "hero.jpg")
     image(tmp_path / "assets" / "icons" / "logo.png", "PNG", size=(120, 120))
     (tmp_path / "assets" / "icons" / "notes.txt").write_text("not a picture\n")
+    (tmp_path / "assets" / "fake.jpg").write_text("text named like a photo\n")
+    (tmp_path / "assets" / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")  # hidden: left out
 
     result = medialib(stack, key, "upload", str(tmp_path / "assets"), "--jobs", "3")
 
     assert result.returncode == 1, result.stderr
     rows = {line.split("│")[1].strip(): line for line in result.stdout.splitlines() if "│" in line}
     assert set(rows) == {
-        str(tmp_path / "assets" / name) for name in ("hero.jpg", "icons/logo.png", "icons/notes.txt")
+        str(tmp_path / "assets" / name)
+        for name in ("fake.jpg", "hero.jpg", "icons/logo.png", "icons/notes.txt")
     }
+    # Accepted at presign, refused at confirm once the stored bytes are sniffed.
+    fake = rows[str(tmp_path / "assets" / "fake.jpg")]
+    assert "415 unsupported_media_type: The uploaded file" in fake and "med_" in fake
     assert "ready" in rows[str(tmp_path / "assets" / "hero.jpg")]
     assert "ready" in rows[str(tmp_path / "assets" / "icons" / "logo.png")]
     failed = rows[str(tmp_path / "assets" / "icons" / "notes.txt")]
     assert "error" in failed and "415 unsupported_media_type" in failed and "text/plain" in failed
     listed = requests.get(f"{stack.api_url}/v1/media", headers=auth(key), timeout=10).json()
-    assert sorted(item["filename"] for item in listed["data"]) == ["hero.jpg", "logo.png"]
+    statuses = {item["filename"]: item["status"] for item in listed["data"]}
+    assert statuses == {"fake.jpg": "failed", "hero.jpg": "ready", "logo.png": "ready"}
 
 
 def test_duplicates_are_skipped_or_rejected_as_asked(stack, tmp_path):
@@ -119,7 +126,17 @@ def test_ls_filters_and_rm_refuses_an_item_in_use_unless_forced(stack, tmp_path)
     image(tmp_path / "shots" / "red mug.jpg", shade=10)
     image(tmp_path / "shots" / "blue plate.png", "PNG", shade=200)
     uploaded = medialib(
-        stack, key, "upload", str(tmp_path / "shots"), "--folder", "/products", "--tag", "brand", "--json"
+        stack,
+        key,
+        "upload",
+        str(tmp_path / "shots"),
+        "--folder",
+        "/products",
+        "--tag",
+        "brand",
+        "--tag",
+        "sale",
+        "--json",
     )
     assert uploaded.returncode == 0, uploaded.stdout + uploaded.stderr
     ids = {Path(line["file"]).name: line["id"] for line in json_lines(uploaded)}
@@ -131,7 +148,10 @@ def test_ls_filters_and_rm_refuses_an_item_in_use_unless_forced(stack, tmp_path)
 
     assert tagged.returncode == 0, tagged.stderr
     assert sorted(item["id"] for item in json_lines(tagged)) == sorted(ids.values())
-    assert all(item["tags"] == ["brand"] and item["folder"] == "/products" for item in json_lines(tagged))
+    assert all(
+        sorted(item["tags"]) == ["brand", "sale"] and item["folder"] == "/products"
+        for item in json_lines(tagged)
+    )
     assert ids["red mug.jpg"] in found.stdout and ids["blue plate.png"] not in found.stdout
     assert "3 of 3 items" in everything.stdout and "elsewhere.jpg" in everything.stdout
 
