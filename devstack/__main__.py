@@ -29,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m devstack",
         description="Run the media library locally: API gateway, S3/SQS/DynamoDB emulator and queue poller.",
+        epilog="python -m devstack invoke FUNCTION -e EVENT runs one function on one event instead "
+        "(python -m devstack invoke --help).",
     )
     # String defaults go through type=int too, so a bad PORT is reported like a bad --port.
     parser.add_argument("--port", type=int, default=os.environ.get("PORT", "3000"), help="API port (0: any)")

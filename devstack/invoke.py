@@ -17,8 +17,10 @@ import argparse
 import contextlib
 import json
 import os
+import socket
 import sys
 import traceback
+import urllib.parse
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -99,6 +101,15 @@ def _forget_settings() -> None:
         settings.get_settings.cache_clear()
 
 
+def _answers(url: str) -> bool:
+    address = urllib.parse.urlsplit(url)
+    try:
+        with socket.create_connection((address.hostname or "127.0.0.1", address.port or 80), timeout=3):
+            return True
+    except OSError:
+        return False
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m devstack invoke",
@@ -126,8 +137,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         print(f"invoke: cannot read the event {args.event}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    aws_url = args.aws_url.rstrip("/")
+    if not _answers(aws_url):
+        print(
+            f"invoke: nothing answers at {aws_url}; start the local stack (make dev) or pass --aws-url",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
     try:
-        result = invoke(args.function, event, aws_url=args.aws_url.rstrip("/"))
+        result = invoke(args.function, event, aws_url=aws_url)
     except UnknownFunction as exc:
         print(f"invoke: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -126,9 +126,8 @@ class Uploader:
             body["folder"] = self.options.folder
         if self.options.alt:
             body["alt"] = self.options.alt
-        presigned = self.client.call("POST", "/v1/media/presign", json=body, idempotency_key=idempotency_key)[
-            "data"
-        ]
+        answer = self.client.call("POST", "/v1/media/presign", json=body, idempotency_key=idempotency_key)
+        presigned = answer["data"]
         try:
             return self._deliver(path, presigned, content_type, idempotency_key)
         except ApiError as exc:  # the item exists from here on (a refused upload stays `failed`)

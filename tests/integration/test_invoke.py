@@ -175,3 +175,10 @@ def test_as_a_command_by_module_name_and_unknown_names_are_refused(aws_url, resu
     unknown = _invoke(aws_url, "NoSuchFunction", "-e", "events/get-media.json")
     assert unknown.returncode == 2
     assert "MediaApiFunction" in unknown.stderr and "Traceback" not in unknown.stderr
+
+
+def test_without_a_running_emulator_the_command_says_so():
+    completed = _invoke("http://127.0.0.1:9", "MediaApiFunction", "-e", "events/get-media.json")
+
+    assert completed.returncode == 2
+    assert "make dev" in completed.stderr and "Traceback" not in completed.stderr
