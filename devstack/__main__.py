@@ -69,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"Tenant     {stack.demo_tenant}")
             print(f"API key    {stack.demo_key}")
             print()
-            print(f"export MEDIALIB_URL={stack.api_url}")
+            print(f"export MEDIALIB_API={stack.api_url}")
             print(f"export MEDIALIB_KEY={stack.demo_key}")
         print()
         print("For the medialib command (keys, tenants) against this stack:")

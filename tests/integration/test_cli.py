@@ -285,7 +285,7 @@ def test_ls_takes_the_api_from_medialib_url_and_retries_429_and_5xx(stub_api, ca
         (200, {}, {**PAGE, "data": [ITEM], "pagination": {**PAGE["pagination"], "total": 1}}),
     )
     monkeypatch.delenv("MEDIALIB_API", raising=False)
-    monkeypatch.setenv("MEDIALIB_URL", server.url)  # what `make dev` prints
+    monkeypatch.setenv("MEDIALIB_URL", server.url)  # the name earlier versions printed
     monkeypatch.setenv("MEDIALIB_KEY", "mlk_key")
 
     code, out, err = run(capsys, "ls", "--json", "--tag", "a", "--tag", "b", "--query", "mug")
