@@ -230,11 +230,14 @@ def _render_image(
     return None
 
 
+SANITISED_SVG_VARIANT = "sanitised"
+
+
 def sanitised_svg_key(tenant_id: str, media_id: str, source_tag: str) -> str:
-    """Where an SVG is served from once sanitised: beside the variants (so it goes with them),
-    named by the original's version. The original keeps the uploaded bytes, and processing
-    never writes under ``originals/``, which would trigger it again."""
-    return f"{variants_prefix(tenant_id, media_id)}{source_tag}/sanitised.svg"
+    """Where an SVG is served from once sanitised: among the variants, named by the original's
+    version. The original keeps the uploaded bytes: processing never writes under
+    ``originals/``, which would trigger it again."""
+    return f"{variants_prefix(tenant_id, media_id)}{source_tag}/{SANITISED_SVG_VARIANT}.svg"
 
 
 def _sanitise_svg(
@@ -265,7 +268,11 @@ def _sanitise_svg(
         disposition=content_disposition(media.filename, SVG.content_type),
     )
     written.append(key)
-    fields.update(width=svg.width, height=svg.height)
+    # The copy is the item's one variant (so it goes wherever variants go: API, clean-ups,
+    # purges). A drawing without its own size shows at CSS's default object size, 300x150.
+    width, height = (svg.width, svg.height) if svg.width and svg.height else (300, 150)
+    variant = Variant(name=SANITISED_SVG_VARIANT, width=width, height=height, format="svg", key=key)
+    fields.update(width=svg.width, height=svg.height, variants=[variant])
     logger.info("SVG sanitised", extra={"removed": svg.removed})
     return None
 
