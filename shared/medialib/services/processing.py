@@ -298,10 +298,8 @@ def _validate_model(landed: LandedObject, read: object_storage.ObjectRead) -> st
     except GlbRejected as rejected:
         logger.info("Model rejected", extra={"error_code": rejected.code, "reason": str(rejected)})
         return rejected.code
-    except _OriginalGone:
-        raise
-    except MediaLibError:
-        raise  # storage trouble: the queue retries
+    except (_OriginalGone, MediaLibError):
+        raise  # replaced meanwhile (a later event covers it), or storage trouble (retried)
     except Exception:  # a bug on hostile bytes must end the item, not loop in the queue
         logger.exception("Model validation failed unexpectedly")
         return "corrupt"
