@@ -253,7 +253,9 @@ def _print_imports(python: str, build: Path, runs: int) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         plain = without_bytecode(build, Path(scratch) / "plain")
         print(f"{'handler':<22} {'precompiled':>12} {'from source':>12}  (median of {runs}, ms)")
-        for function in functions():
+        # The yardstick of the cold-start target: boto3 alone, from the same dependency layer.
+        baseline = Function("import boto3", "", "boto3.client", ("DepsLayer",))
+        for function in [baseline, *functions()]:
             timings = {}
             for label, tree in (("precompiled", build), ("source", plain)):
                 samples = sorted(import_handler(python, tree, function)["import_ms"] for _ in range(runs))
