@@ -147,10 +147,6 @@ def test_a_hostile_svg_is_ready_and_served_only_sanitised(process_first):
     assert invariants.violations() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs api/schemas.original_url to point SVG items at their sanitised variant (see the report)",
-)
 def test_the_url_of_an_svg_item_serves_the_sanitised_copy():
     item = through(HOSTILE_SVG, SVG_TYPE, "logo.svg")
     assert item["url"] == item["variants"][0]["url"]

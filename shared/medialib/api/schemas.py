@@ -215,7 +215,13 @@ def tag_out(tag: Tag) -> TagOut:
 
 
 def original_url(media: Media, base_url: str) -> str | None:
-    return _url(base_url, media.original_key) if media.status == "ready" else None
+    """Where the original is delivered; an SVG only ever as the copy processing sanitised."""
+    if media.status != "ready":
+        return None
+    if media.content_type == "image/svg+xml":
+        sanitised = next((variant for variant in media.variants if variant.format == "svg"), None)
+        return _url(base_url, sanitised.key) if sanitised else None
+    return _url(base_url, media.original_key)
 
 
 def public_media_item(media: Media, base_url: str) -> PublicMediaItem:
