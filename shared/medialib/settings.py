@@ -70,13 +70,15 @@ class Settings(BaseModel):
             )
         return self.cursor_key.get_secret_value()
 
-    def max_bytes_for(self, kind: str) -> int:
-        return {
+    def max_bytes_for(self, kind: str, content_type: str | None = None) -> int:
+        limit = {
             "image": self.max_image_bytes,
             "video": self.max_video_bytes,
             "document": self.max_document_bytes,
             "model": self.max_model_bytes,
         }[kind]
+        # SVG is parsed whole to be sanitised: a smaller bound than other images.
+        return min(limit, self.max_svg_bytes) if content_type == "image/svg+xml" else limit
 
 
 # Every field but the key is read from the variable of its name in capitals.

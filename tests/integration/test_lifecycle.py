@@ -305,3 +305,8 @@ def test_the_sweeper_finishes_a_tag_delete_interrupted_midway():
     assert sweep(datetime.now(UTC) + LATER).tag_deletes_finished == 1
     assert catalogue("list-tags")[2]["data"] == [] and get_item(item["id"])["tags"] == []
     assert invariants.violations() == []
+
+
+def test_an_svg_larger_than_processing_sanitises_is_refused_at_presign():
+    status, _, problem = presign(size=6 * 1024 * 1024, content_type="image/svg+xml", filename="big.svg")
+    assert (status, problem["code"]) == (413, "payload_too_large")

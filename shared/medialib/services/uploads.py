@@ -67,7 +67,7 @@ def presign(tenant_id: str, request: PresignRequest) -> PresignedUpload:
             f"content_type {request.content_type} is not accepted",
             errors=[{"field": "content_type", "message": "not an accepted media type"}],
         )
-    limit = settings.max_bytes_for(kind)
+    limit = settings.max_bytes_for(kind, content_type)
     if request.size > limit:
         raise PayloadTooLarge(
             f"{kind} files may be at most {limit} bytes",
@@ -148,7 +148,7 @@ def _judge(media: Media) -> _Landed:
     stored = object_storage.stat(media.original_key)
     if stored is None:
         raise UploadMissing("Nothing was uploaded for this upload_id yet")
-    size_limit = min(media.max_size, get_settings().max_bytes_for(media.kind))
+    size_limit = min(media.max_size, get_settings().max_bytes_for(media.kind, media.content_type))
     head: bytes | None = b""
     if stored.size <= size_limit:  # too large already: no need to read it
         head = object_storage.read_head(media.original_key, SNIFF_BYTES)
