@@ -41,7 +41,7 @@ lint: install
 test: lint lambda-artifacts  ## ruff, mypy, cfn-lint, then unit + integration + end-to-end tests
 	$(PY) -m pytest
 
-test-fast: install  ## everything but the end-to-end tests
+test-fast: install lambda-artifacts  ## everything but the end-to-end tests
 	$(PY) -m pytest -m "not e2e"
 
 e2e: install
