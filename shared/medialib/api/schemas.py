@@ -32,6 +32,7 @@ class MediaItem(BaseModel):
     width: int | None
     height: int | None
     duration: float | None
+    pages: int | None = Field(description="Page count, documents; null otherwise or when unreadable")
     alt: str | None
     title: str | None
     caption: str | None
@@ -240,6 +241,7 @@ def media_item(media: Media, base_url: str, tag_slugs: dict[str, str]) -> MediaI
         width=media.width,
         height=media.height,
         duration=media.duration,
+        pages=media.pages,
         alt=media.alt,
         title=media.title,
         caption=media.caption,

@@ -132,6 +132,7 @@ class Media(BaseModel):
     width: int | None = None
     height: int | None = None
     duration: float | None = None
+    pages: int | None = None  # documents: the page count, None when unknown (a locked PDF)
     alt: str | None = None
     title: str | None = None
     caption: str | None = None

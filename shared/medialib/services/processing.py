@@ -26,7 +26,7 @@ from medialib.domain.media import (
     variants_prefix,
 )
 from medialib.domain.uploads import judge_landed
-from medialib.imaging.sniff import GLB, SNIFF_BYTES, SVG, sniff
+from medialib.imaging.sniff import GLB, PDF, SNIFF_BYTES, SVG, sniff
 from medialib.observability import logger, metrics
 from medialib.services.outcomes import after_failure, failure, failure_reason
 from medialib.services.retrying import ATTEMPTS, retry_on_conflict
@@ -40,6 +40,7 @@ RESULTS_CLEARED: dict[str, Any] = {
     "width": None,
     "height": None,
     "duration": None,
+    "pages": None,
     "error": None,
     "source_etag": None,
     "source_sequencer": None,
@@ -179,6 +180,13 @@ def _process(media: Media, landed: LandedObject) -> str:
             return "superseded"  # replaced or deleted while read; a later event covers it
         if rejected is not None:
             return _settle(media, landed, fields, written, error=rejected)
+    elif sniffed == PDF:
+        try:
+            rejected = _preview_document(media, landed, read, fields, written)
+        except _OriginalGone:
+            return "superseded"  # replaced or deleted while read; a later event covers it
+        if rejected is not None:
+            return _settle(media, landed, fields, written, error=rejected)
     return _settle(media, landed, fields, written)
 
 
@@ -303,6 +311,55 @@ def _validate_model(landed: LandedObject, read: object_storage.ObjectRead) -> st
     except Exception:  # a bug on hostile bytes must end the item, not loop in the queue
         logger.exception("Model validation failed unexpectedly")
         return "corrupt"
+    return None
+
+
+def _preview_document(
+    media: Media, landed: LandedObject, read: object_storage.ObjectRead, fields: dict, written: list[str]
+) -> str | None:
+    """Page count, first-page size and preview variants into ``fields``; returns ``corrupt``
+    instead when pdfium cannot open the file. A locked PDF, or a first page that cannot be
+    drawn in time, is kept without a preview."""
+    from medialib.imaging.pdf import PdfRejected, process_pdf  # only this path needs pdfium
+
+    data = read.data
+    if data is None:
+        # Larger than images are kept, but within the document limit (the verdict saw to that):
+        # pdfium needs random access, so the whole file is read again into memory.
+        again = object_storage.read(
+            landed.key, head_length=0, keep_limit=get_settings().max_document_bytes, etag=landed.etag
+        )
+        if again is None:
+            raise _OriginalGone
+        if again.data is None:
+            return "too_large"
+        data = again.data
+    try:
+        document = process_pdf(data)
+    except PdfRejected as rejected:
+        cause = type(rejected.__cause__).__name__ if rejected.__cause__ else None
+        logger.info(
+            "PDF rejected", extra={"error_code": rejected.code, "reason": str(rejected), "cause": cause}
+        )
+        return rejected.code
+    except Exception:  # a pdfium bug on hostile bytes must end the item, not loop in the queue
+        logger.exception("PDF processing failed unexpectedly")
+        return "corrupt"
+    variants = []
+    for rendered in document.variants:
+        key = variant_key(media.tenant_id, media.id, landed.etag[:16], rendered.name)
+        object_storage.put_variant(key, rendered.data)
+        written.append(key)
+        variants.append(Variant(name=rendered.name, width=rendered.width, height=rendered.height, key=key))
+    fields.update(pages=document.pages, width=document.width, height=document.height, variants=variants)
+    if variants:
+        fields["placeholder"] = Placeholder(
+            blurhash=document.blurhash, dominant_color=document.dominant_color
+        )
+    else:
+        logger.info(
+            "PDF kept without a preview", extra={"reason": document.no_preview, "pages": document.pages}
+        )
     return None
 
 

@@ -1,0 +1,146 @@
+"""Page count and a first-page preview of an untrusted PDF (pypdfium2).
+
+Bounded in what it touches: the page count comes from the page tree's root (pdfium trusts its
+``/Count``), only page 0 is ever loaded, and it is rendered once, fitted into the largest variant
+box (never at the size the page declares, so a huge MediaBox cannot flood pixels), with a time
+budget pdfium checks between page objects as it renders. The rendered page becomes the same WebP
+variants and placeholder as an image.
+
+Outcomes: a file pdfium cannot open is ``corrupt``; a password-protected (or unknown security
+handler) PDF is a valid document whose pages cannot be read without its password, so it is kept
+without pages, size or preview; a page that cannot be loaded or rendered in time leaves the
+document without a preview, its page count kept.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+from PIL import Image
+
+from medialib.imaging.pipeline import VARIANT_BOXES, RenderedVariant
+from medialib.imaging.pipeline import _fit as fit
+from medialib.imaging.pipeline import _render_variants as render_variants
+from medialib.imaging.placeholder import blurhash_of, dominant_color_of
+
+__all__ = ["PREVIEW_BOX", "RENDER_SECONDS", "PdfRejected", "ProcessedPdf", "process_pdf"]
+
+PREVIEW_BOX = VARIANT_BOXES[0]  # the page is rendered with its longest side at this many pixels
+RENDER_SECONDS = 10.0  # a page still drawing after this is left without a preview
+# What pdfium reports when a document needs a password or a security handler it lacks.
+_LOCKED = frozenset({pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY})
+# Annotations' appearance streams drawn as a viewer shows them; forms are not initialised (no
+# JavaScript, no XFA), so form fields show their stored appearance only.
+_RENDER_FLAGS = pdfium_c.FPDF_ANNOT | pdfium_c.FPDF_REVERSE_BYTE_ORDER
+
+
+class PdfRejected(Exception):
+    """The bytes are not a PDF pdfium can open; ``code`` is the item's failure code."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ProcessedPdf:
+    pages: int | None  # None when the document is locked
+    width: int | None  # the first page as displayed (after /Rotate), in points: px at 72 dpi
+    height: int | None
+    encrypted: bool = False
+    variants: list[RenderedVariant] = field(default_factory=list)  # largest first; empty: no preview
+    blurhash: str | None = None
+    dominant_color: str | None = None
+    no_preview: str | None = None  # why there is no preview: locked, page_unreadable, empty_page, timeout
+
+
+def process_pdf(
+    data: bytes,
+    *,
+    render_seconds: float = RENDER_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
+) -> ProcessedPdf:
+    """Open an untrusted PDF held in memory; raises PdfRejected (``corrupt``) when pdfium cannot."""
+    try:
+        document = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as error:
+        if error.err_code in _LOCKED:
+            return ProcessedPdf(pages=None, width=None, height=None, encrypted=True, no_preview="locked")
+        # Includes a document with no page at all: nothing in it can be shown.
+        raise PdfRejected("corrupt", str(error)) from error
+    try:
+        return _first_page(document, len(document), render_seconds, clock)
+    finally:
+        document.close()
+
+
+def _first_page(
+    document: pdfium.PdfDocument, pages: int, render_seconds: float, clock: Callable[[], float]
+) -> ProcessedPdf:
+    try:
+        page = document[0]
+    except pdfium.PdfiumError:
+        return ProcessedPdf(pages=pages, width=None, height=None, no_preview="page_unreadable")
+    try:
+        points = page.get_size()
+        if not all(math.isfinite(side) and side >= 0.5 for side in points):
+            return ProcessedPdf(pages=pages, width=None, height=None, no_preview="empty_page")
+        width, height = (max(1, round(side)) for side in points)
+        size = fit(width, height, PREVIEW_BOX)
+        image = _render(page, size, deadline=clock() + render_seconds, clock=clock)
+    finally:
+        page.close()
+    if image is None:
+        return ProcessedPdf(pages=pages, width=width, height=height, no_preview="timeout")
+    sizes = [(str(box), fit(size[0], size[1], box)) for box in VARIANT_BOXES]
+    # The page is vector: it gets every box, each resized from the render (orientation 1: pdfium
+    # has applied /Rotate; no ICC profile: pdfium renders in sRGB).
+    variants, smallest = render_variants(image, 1, sizes, None)
+    return ProcessedPdf(
+        pages=pages,
+        width=width,
+        height=height,
+        variants=variants,
+        blurhash=blurhash_of(smallest),
+        dominant_color=dominant_color_of(smallest),
+    )
+
+
+def _render(
+    page: pdfium.PdfPage, size: tuple[int, int], *, deadline: float, clock: Callable[[], float]
+) -> Image.Image | None:
+    """The page drawn onto white at ``size`` (RGB), or None when it was still drawing at the
+    deadline. Progressive rendering: pdfium asks whether to pause between page objects."""
+    width, height = size
+    bitmap = pdfium.PdfBitmap.new_native(width, height, pdfium_c.FPDFBitmap_BGR, rev_byteorder=True)
+    bitmap.fill_rect((255, 255, 255, 255), 0, 0, width, height)
+    late = False
+
+    def need_to_pause(_pause: object) -> int:
+        nonlocal late
+        late = late or clock() > deadline
+        return int(late)
+
+    pause = pdfium_c.IFSDK_PAUSE(version=1)
+    callback = type(pause.NeedToPauseNow)(need_to_pause)  # kept alive until rendering ends
+    pause.NeedToPauseNow = callback
+    try:
+        status = pdfium_c.FPDF_RenderPageBitmap_Start(
+            bitmap, page, 0, 0, width, height, 0, _RENDER_FLAGS, ctypes.byref(pause)
+        )
+        while status == pdfium_c.FPDF_RENDER_TOBECONTINUED and not late:
+            status = pdfium_c.FPDF_RenderPage_Continue(page, ctypes.byref(pause))
+    finally:
+        pdfium_c.FPDF_RenderPage_Close(page)
+    if late or status != pdfium_c.FPDF_RENDER_DONE:
+        return None
+    # to_pil shares the bitmap's buffer: convert() copies it before the bitmap is freed.
+    image = bitmap.to_pil().convert("RGB")
+    bitmap.close()
+    return image
