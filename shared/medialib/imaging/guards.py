@@ -5,11 +5,15 @@ import re
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 
 from PIL import Image
 
 # Pillow plugins allowed to open uploads; every other decoder stays unreachable.
 ALLOWED_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "AVIF")
+# pillow-heif's plugin, the only one HEIC/HEIF uploads are opened with. It is registered on first use
+# (`heif_formats`), so only the HEIC path pays for importing pillow-heif and libheif.
+HEIF_FORMATS = ("HEIF",)
 
 # What decoding may hold for the pixels of an image at the pixel limit: 4 bytes a pixel (RGBA).
 DECODE_BYTES_PER_PIXEL = 4
@@ -49,6 +53,66 @@ def too_large_to_decode() -> ImageRejected:
 
 def too_many_frames(max_frames: int) -> ImageRejected:
     return ImageRejected("too_many_frames", f"The animation has more than {max_frames} frames.")
+
+
+def heif_formats() -> tuple[str, ...]:
+    """The allowlist for a sniffed HEIC/HEIF file, with pillow-heif's plugin registered (once)."""
+    _register_heif_opener()
+    return HEIF_FORMATS
+
+
+@cache
+def _register_heif_opener() -> None:
+    import pillow_heif  # libheif is loaded here, on the first HEIC only
+
+    # The primary image only: thumbnails, depth maps and auxiliary images are never read. libheif
+    # applies the irot/imir transforms itself and pillow-heif resets EXIF orientation to 1, so the
+    # decoded image is already upright and `read_orientation` does not turn it again.
+    pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+
+
+def heif_declared_pixels(data: bytes) -> int:
+    """The largest width x height any `ispe` (image spatial extents) box in the `meta` box declares.
+
+    Read from the header bytes without libheif, for files libheif refuses to open: a size past its
+    own security limits, or past 2**31 a side (pillow-heif then reads a negative size), fails the
+    open before Pillow sees the size. 0 when there is no `meta` box or no `ispe` in it.
+    """
+    meta = _top_level_box(data, b"meta")
+    if meta is None:
+        return 0
+    start, end = meta
+    largest = 0
+    pos = data.find(b"ispe", start, end)
+    while pos >= 0:
+        # size (20), "ispe", version and flags, width, height: all 32-bit big-endian.
+        if data[pos - 4 : pos] == b"\x00\x00\x00\x14" and pos + 16 <= end:
+            width = int.from_bytes(data[pos + 8 : pos + 12], "big")
+            height = int.from_bytes(data[pos + 12 : pos + 16], "big")
+            largest = max(largest, width * height)
+        pos = data.find(b"ispe", pos + 4, end)
+    return largest
+
+
+def _top_level_box(data: bytes, box_type: bytes) -> tuple[int, int] | None:
+    """(start, end) of the first top-level ISO-BMFF box of `box_type`, clipped to the data."""
+    pos = 0
+    while pos + 8 <= len(data):
+        size = int.from_bytes(data[pos : pos + 4], "big")
+        header = 8
+        if size == 1:  # 64-bit size follows the type
+            if pos + 16 > len(data):
+                return None
+            size = int.from_bytes(data[pos + 8 : pos + 16], "big")
+            header = 16
+        elif size == 0:  # the box runs to the end of the file
+            size = len(data) - pos
+        if size < header:
+            return None
+        if data[pos + 4 : pos + 8] == box_type:
+            return pos + header, min(len(data), pos + size)
+        pos += size
+    return None
 
 
 @contextmanager

@@ -1,9 +1,10 @@
 """Turn an uploaded raster image into WebP variants, dimensions and a placeholder.
 
-The steps, in order: sniff the bytes; open with a format allowlist; check pixels (header) and frames;
-read the EXIF orientation; decode the first frame only, JPEGs at reduced size; render the largest
-variant band by band from the decoded frame, then turn it upright; resize each smaller variant from
-the previous one; convert to sRGB; encode WebP without metadata.
+The steps, in order: sniff the bytes; open with a format allowlist (pillow-heif's plugin alone for
+HEIC/HEIF); check pixels (header) and frames; read the EXIF orientation; decode the first frame only,
+JPEGs at reduced size; render the largest variant band by band from the decoded frame, then turn it
+upright; resize each smaller variant from the previous one; convert to sRGB; encode WebP without
+metadata.
 """
 
 import math
@@ -16,13 +17,17 @@ from PIL import ExifTags, Image
 
 from medialib.imaging.guards import (
     ALLOWED_FORMATS,
+    HEIF_FORMATS,
     ImageRejected,
     check_limits,
     guarded_decoding,
+    heif_declared_pixels,
+    heif_formats,
+    too_many_pixels,
     unsupported_type,
 )
 from medialib.imaging.placeholder import blurhash_of, dominant_color_of
-from medialib.imaging.sniff import SNIFF_BYTES, sniff
+from medialib.imaging.sniff import HEIC, HEIF, SNIFF_BYTES, sniff
 
 if TYPE_CHECKING:
     from PIL import ImageCms
@@ -92,14 +97,22 @@ def process_image(data: bytes, *, max_pixels: int = 50_000_000, max_frames: int 
     sniffed = sniff(data[:SNIFF_BYTES])
     if sniffed is None or not sniffed.raster:
         raise unsupported_type()
+    # Outside the guard: a missing pillow-heif is a broken deployment, not a damaged file.
+    formats = heif_formats() if sniffed in (HEIC, HEIF) else ALLOWED_FORMATS
     with guarded_decoding(max_pixels):
-        return _process(data, max_pixels=max_pixels, max_frames=max_frames)
+        return _process(data, formats, max_pixels=max_pixels, max_frames=max_frames)
 
 
-def _process(data: bytes, *, max_pixels: int, max_frames: int) -> ProcessedImage:
+def _process(data: bytes, formats: tuple[str, ...], *, max_pixels: int, max_frames: int) -> ProcessedImage:
     # Not closed on purpose: closing frees the pixels, which are the decoded frame; the in-memory
     # file holds no OS resource.
-    image = Image.open(BytesIO(data), formats=ALLOWED_FORMATS)
+    try:
+        image = Image.open(BytesIO(data), formats=formats)
+    except Image.UnidentifiedImageError:
+        # libheif refuses sizes past its own limits before Pillow sees them: still a pixel flood.
+        if formats == HEIF_FORMATS and heif_declared_pixels(data) > max_pixels:
+            raise too_many_pixels(max_pixels) from None
+        raise
     frames = check_limits(image, data, max_pixels=max_pixels, max_frames=max_frames)
     orientation = read_orientation(image)
     width, height = _oriented(image.size, orientation)
