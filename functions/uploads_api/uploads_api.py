@@ -1,12 +1,12 @@
-"""Lambda: presign uploads and confirm them."""
+"""Lambda: presign uploads and confirm them; small direct uploads."""
 
 from aws_lambda_powertools.logging import correlation_paths
 
 from medialib.api.app import build_resolver, respond
-from medialib.api.routes import uploads
+from medialib.api.routes import direct_uploads, uploads
 from medialib.observability import logger, metrics, tracer
 
-app = build_resolver(uploads.router)
+app = build_resolver(uploads.router, direct_uploads.router)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -165,6 +165,15 @@ def put_variant(key: str, data: bytes) -> None:
         )
 
 
+def put_original(key: str, data: bytes, content_type: str, disposition: str) -> None:
+    """An original received through the API (a small direct upload), stored as a presigned
+    upload would store it: its declared type and disposition."""
+    with _storage_errors():
+        _client().put_object(
+            Bucket=_bucket(), Key=key, Body=data, ContentType=content_type, ContentDisposition=disposition
+        )
+
+
 def read_range(key: str, offset: int, length: int, *, etag: str | None = None) -> bytes | None:
     """``length`` bytes from ``offset`` (fewer where the object ends), or None when the object
     is gone or no longer has ``etag``. ``offset`` must lie inside the object."""

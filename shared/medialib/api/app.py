@@ -95,6 +95,8 @@ def unreadable_request(event: dict[str, Any]) -> Response | None:
     body = event.get("body")
     if not body:
         return None
+    if _takes_multipart(event):
+        return None  # the route parses its form's bytes itself (binary files are not UTF-8)
     if event.get("isBase64Encoded"):
         try:
             body = base64.b64decode(body, validate=True).decode("utf-8")
@@ -110,6 +112,16 @@ def unreadable_request(event: dict[str, Any]) -> Response | None:
     except ValueError:  # not JSON, NaN/Infinity, or an integer of more than 4,300 digits
         return _invalid(request_id, "body", "must be a JSON document")
     return _json_problem(document, request_id)
+
+
+# The one route that reads a multipart/form-data body: small direct uploads.
+MULTIPART_ROUTES = frozenset({("POST", "/v1/media")})
+
+
+def _takes_multipart(event: dict[str, Any]) -> bool:
+    content_type = (_header(event, "content-type") or "").strip().lower()
+    route = (event.get("httpMethod"), event.get("resource"))
+    return content_type.startswith("multipart/form-data") and route in MULTIPART_ROUTES
 
 
 def _request_strings(event: dict[str, Any]) -> list[str]:
