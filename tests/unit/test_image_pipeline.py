@@ -612,7 +612,6 @@ def test_jpegs_decoded_scan_by_scan_may_not_hold_more_than_the_limits_pixels(mod
         pytest.param(b"just some text\n", id="text"),
         pytest.param(b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n", id="pdf"),
         pytest.param(b'<svg xmlns="http://www.w3.org/2000/svg"></svg>', id="svg"),
-        pytest.param(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", id="heic"),
         pytest.param(b"\x00\x00\x00\x14ftypisom\x00\x00\x02\x00isom", id="mp4"),
         pytest.param(encode(solid((300, 200)), "BMP"), id="bmp"),
         pytest.param(encode(solid((300, 200)), "TIFF"), id="tiff"),

@@ -86,11 +86,11 @@ SVG_DOCTYPE = (
         pytest.param(_ftyp(b"avif", b"avif", b"mif1", b"miaf"), "image/avif", "image", True, id="avif"),
         pytest.param(_ftyp(b"mif1", b"mif1", b"avif", b"miaf"), "image/avif", "image", True, id="avif-mif1"),
         pytest.param(_ftyp(b"avis", b"avis", b"msf1", b"iso8"), "image/avif", "image", True, id="avif-seq"),
-        pytest.param(_ftyp(b"heic", b"mif1", b"heic"), "image/heic", "image", False, id="heic"),
-        pytest.param(_ftyp(b"heix", b"mif1", b"heix"), "image/heic", "image", False, id="heic-heix"),
-        pytest.param(_ftyp(b"mif1", b"mif1", b"heic"), "image/heic", "image", False, id="heic-mif1"),
-        pytest.param(_ftyp(b"msf1", b"msf1", b"hevc"), "image/heic", "image", False, id="heic-seq"),
-        pytest.param(_ftyp(b"mif1", b"mif1"), "image/heif", "image", False, id="heif"),
+        pytest.param(_ftyp(b"heic", b"mif1", b"heic"), "image/heic", "image", True, id="heic"),
+        pytest.param(_ftyp(b"heix", b"mif1", b"heix"), "image/heic", "image", True, id="heic-heix"),
+        pytest.param(_ftyp(b"mif1", b"mif1", b"heic"), "image/heic", "image", True, id="heic-mif1"),
+        pytest.param(_ftyp(b"msf1", b"msf1", b"hevc"), "image/heic", "image", True, id="heic-seq"),
+        pytest.param(_ftyp(b"mif1", b"mif1"), "image/heif", "image", True, id="heif"),
         pytest.param(
             _ftyp(b"isom", b"isom", b"iso2", b"avc1", b"mp41"), "video/mp4", "video", False, id="mp4"
         ),
