@@ -1,7 +1,8 @@
 """PDF page count and first-page preview (imaging/pdf.py) on PDFs written here byte by byte:
 one and three pages, a page tree of 20,000 pages of which only the first is ever loaded, a huge
 MediaBox rendered at the preview size, password-locked and owner-only encryption, truncated and
-broken files, and a page still drawing at its deadline."""
+broken files, and a page still drawing at its deadline; then the same through the child process
+that bounds loading and drawing in time and memory."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from PIL import Image
 
 from medialib.imaging import pdf as pdf_module
-from medialib.imaging.pdf import PREVIEW_BOX, PdfRejected, process_pdf
+from medialib.imaging.pdf import PREVIEW_BOX, PdfRejected, preview_pdf, process_pdf
 
 RED = b"1 0 0 rg -10 -10 100000 100000 re f"  # fills any page (within 100,000 pt) with red
 
@@ -224,3 +225,64 @@ def test_a_first_page_that_cannot_be_loaded_keeps_the_count_without_a_preview(mo
 
 def test_the_preview_box_is_the_largest_variant_box():
     assert pdf_module.PREVIEW_BOX == 1200
+
+
+# The child process ------------------------------------------------------------------------
+
+
+def test_the_child_gives_what_the_same_work_in_process_gives():
+    data = make_pdf(3)
+    assert preview_pdf(data) == process_pdf(data)
+
+
+def test_the_child_reports_a_pdf_it_cannot_open_as_corrupt():
+    with pytest.raises(PdfRejected) as rejected:
+        preview_pdf(make_pdf()[:200])
+    assert rejected.value.code == "corrupt"
+
+
+def test_the_child_reports_a_locked_pdf():
+    assert preview_pdf(encrypted_pdf()) == process_pdf(encrypted_pdf())
+
+
+def test_a_child_out_of_memory_leaves_the_count_and_size_without_a_preview():
+    # 100,000 drawing operators on the first page: pdfium holds each as an object (about 600
+    # bytes), more than 64 MB of address space leaves once the interpreter has started.
+    content = b"\n".join(b"0 0 1 rg %d %d 5 5 re f" % (i % 600, i // 600 % 790) for i in range(100_000))
+    result = preview_pdf(make_pdf(5, rotate=90, content=content), memory_bytes=64 * 1024 * 1024)
+    assert (result.pages, result.width, result.height) == (5, 792, 612)
+    assert (result.variants, result.blurhash, result.no_preview) == ([], None, "limits")
+
+
+def test_a_child_past_its_deadline_leaves_the_count_and_size_without_a_preview():
+    # No interpreter starts, imports pdfium and draws a page within a microsecond.
+    result = preview_pdf(make_pdf(2), seconds=1e-6)
+    assert (result.pages, result.width, result.height, result.no_preview) == (2, 612, 792, "limits")
+
+
+def test_after_a_failed_child_a_pdf_that_cannot_be_opened_is_still_corrupt():
+    with pytest.raises(PdfRejected):
+        preview_pdf(b"%PDF-1.7\n" + b"\x00" * 64, seconds=1e-6)
+
+
+def test_after_a_failed_child_a_locked_pdf_is_still_locked():
+    result = preview_pdf(encrypted_pdf(), seconds=1e-6)
+    assert (result.encrypted, result.no_preview, result.pages) == (True, "locked", None)
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        b"",
+        b"not json\n",
+        b'{"pages": "3"}\n',
+        b'{"pages": 1, "width": 1, "height": 1, "encrypted": false, "blurhash": null,'
+        b' "dominant_color": null, "no_preview": null, "variants": [["1200", 1, 1, 10]]}\nshort',
+        b'{"pages": -1, "width": 1, "height": 1, "encrypted": false, "blurhash": null,'
+        b' "dominant_color": null, "no_preview": null, "variants": []}\n',
+    ],
+    ids=["empty", "not-json", "wrong-type", "short-data", "negative"],
+)
+def test_an_answer_from_the_child_that_does_not_parse_is_refused(output):
+    with pytest.raises((ValueError, KeyError)):
+        pdf_module._from_child(output)

@@ -319,8 +319,8 @@ def _preview_document(
 ) -> str | None:
     """Page count, first-page size and preview variants into ``fields``; returns ``corrupt``
     instead when pdfium cannot open the file. A locked PDF, or a first page that cannot be
-    drawn in time, is kept without a preview."""
-    from medialib.imaging.pdf import PdfRejected, process_pdf  # only this path needs pdfium
+    drawn within the time and memory bounds, is kept without a preview."""
+    from medialib.imaging.pdf import PdfRejected, preview_pdf  # only this path needs pdfium
 
     data = read.data
     if data is None:
@@ -335,7 +335,7 @@ def _preview_document(
             return "too_large"
         data = again.data
     try:
-        document = process_pdf(data)
+        document = preview_pdf(data)  # page 0 loaded and drawn in a child bounded in time and memory
     except PdfRejected as rejected:
         cause = type(rejected.__cause__).__name__ if rejected.__cause__ else None
         logger.info(
