@@ -3,10 +3,10 @@
 from aws_lambda_powertools.logging import correlation_paths
 
 from medialib.api.app import build_resolver, respond
-from medialib.api.routes import direct_uploads, uploads
+from medialib.api.routes import uploads
 from medialib.observability import logger, metrics, tracer
 
-app = build_resolver(uploads.router, direct_uploads.router)
+app = build_resolver(uploads.router)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -15,6 +15,7 @@ PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas
 PUBLIC = {("/v1/public/{tenant}/media", "get"), ("/v1/public/{tenant}/media/{media_id}", "get")}
 # What each operation answers on success, where it is not a 200 (or a 204 for a DELETE).
 SUCCESS = {
+    ("/v1/media", "post"): {"201"},
     ("/v1/media/presign", "post"): {"201"},
     ("/v1/media/confirm", "post"): {"201", "200"},
     ("/v1/tags", "post"): {"201", "200"},

@@ -1,4 +1,6 @@
-"""POST /v1/media: small files posted straight to the API as ``multipart/form-data``.
+"""POST /v1/media: small files posted straight to the API as ``multipart/form-data`` (the
+route is declared with the other upload routes in ``routes/uploads.py``, so every function that
+includes that router, the documentation's too, has it).
 
 The body (base64, as the gateway passes binary media types) is parsed with ``multipart``, a
 maintained parser. Importing from URLs (a JSON ``{"urls": [...]}`` body) is not available yet:
@@ -14,11 +16,9 @@ from typing import Any
 
 import multipart
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel
 
 from medialib.api.auth import tenant_for
-from medialib.api.openapi import API_KEY, IDEMPOTENT, WITH_BODY, responses
 from medialib.api.schemas import MediaItem, media_item
 from medialib.domain.errors import MediaLibError, UnsupportedMediaType, ValidationFailed
 from medialib.services import direct_uploads
@@ -26,14 +26,48 @@ from medialib.services.direct_uploads import MAX_FILES, DirectFile, FileFailure
 from medialib.services.tags import slug_map
 from medialib.settings import get_settings
 
-router = Router()
-
 MULTIPART = "multipart/form-data"
 _TEXT_FIELDS = ("folder", "alt")
 # Parts beyond the files and the text fields mean a body no client of this route sends.
 _PART_LIMIT = MAX_FILES + len(_TEXT_FIELDS) + 5
 # Far above any real field; a part's file can be as large as the body the gateway let in.
 _TEXT_LIMIT = 4096
+
+
+REQUEST_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        MULTIPART: {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {
+                        "type": "array",
+                        "items": {"type": "string", "format": "binary"},
+                        "minItems": 1,
+                        "maxItems": MAX_FILES,
+                        "description": "A file part with its filename and Content-Type; repeat for more",
+                    },
+                    "folder": {"type": "string", "description": "An existing folder (default /)"},
+                    "alt": {"type": "string", "maxLength": 500, "description": "Alt text for every file"},
+                },
+            },
+            "encoding": {"file": {"contentType": "image/*, video/*, application/pdf, model/gltf-binary"}},
+        }
+    },
+}
+
+
+DESCRIPTION = (
+    "Send `multipart/form-data` with up to 10 `file` parts (each with a filename and its "
+    "`Content-Type`) and optional `folder` and `alt` fields. Each file becomes an item as "
+    "presign → upload → confirm makes one; a file that fails is listed in `errors` and the "
+    "others are still stored. The whole request must fit the gateway's payload limit (a "
+    "413 beyond it): use `POST /v1/media/presign` for larger files. If no file is stored, "
+    "the answer is the first file's problem. Importing from URLs (a JSON body) is not "
+    "available yet: 415."
+)
 
 
 class DirectUploadError(BaseModel):
@@ -47,34 +81,8 @@ class DirectUploadEnvelope(BaseModel):
     errors: list[DirectUploadError]
 
 
-@router.post(
-    "/v1/media",
-    summary="Upload small files directly (multipart/form-data)",
-    description=(
-        "Send `multipart/form-data` with up to 10 `file` parts (each with a filename and its "
-        "`Content-Type`) and optional `folder` and `alt` fields. Each file becomes an item as "
-        "presign → upload → confirm makes one; a file that fails is listed in `errors` and the "
-        "others are still stored. The whole request must fit the gateway's payload limit (a "
-        "413 beyond it): use `POST /v1/media/presign` for larger files. If no file is stored, "
-        "the answer is the first file's problem. Importing from URLs (a JSON body) is not "
-        "available yet: 415."
-    ),
-    tags=["uploads"],
-    status_code=201,
-    security=API_KEY,
-    responses=responses(
-        {201: "The items made (processing or ready) and the files that failed"},
-        DirectUploadEnvelope,
-        *WITH_BODY,
-        *IDEMPOTENT,
-        "not_found",
-        "duplicate",
-        "version_conflict",
-        "type_mismatch",
-    ),
-)
-def create_media() -> Response[DirectUploadEnvelope]:
-    event = router.current_event.raw_event
+def create_media(event: dict[str, Any]) -> Response[DirectUploadEnvelope]:
+    """Answer one POST /v1/media (the route is declared in ``routes/uploads.py``)."""
     tenant_id = tenant_for(event, "media:write")
     files, fields = _parse(event)
     items, failures = direct_uploads.upload_files(

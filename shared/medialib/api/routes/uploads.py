@@ -1,4 +1,4 @@
-"""POST /v1/media/presign and /v1/media/confirm."""
+"""POST /v1/media/presign and /v1/media/confirm; POST /v1/media (small direct uploads)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from medialib.api.auth import tenant_for
 from medialib.api.openapi import API_KEY, ETAG, IDEMPOTENT, WITH_BODY, responses
+from medialib.api.routes import direct_uploads as direct
 from medialib.api.routes.media import item_response
 from medialib.api.schemas import (
     DuplicateMatch,
@@ -102,3 +103,26 @@ def check_duplicates(request: DuplicateCheckRequest) -> DuplicatesEnvelope:
         for file, existing in duplicates.check_duplicates(tenant_id, files)
     ]
     return DuplicatesEnvelope(data=Duplicates(duplicates=matches))
+
+
+@router.post(
+    "/v1/media",
+    summary="Upload small files directly (multipart/form-data)",
+    description=direct.DESCRIPTION,
+    tags=["uploads"],
+    status_code=201,
+    security=API_KEY,
+    # The handler reads the form itself (no body parameter), so the body is declared here.
+    openapi_extensions={"requestBody": direct.REQUEST_BODY},
+    responses=responses(
+        {201: "The items made (processing or ready) and the files that failed"},
+        direct.DirectUploadEnvelope,
+        *WITH_BODY,
+        *IDEMPOTENT,
+        "not_found",
+        "version_conflict",
+        "type_mismatch",
+    ),
+)
+def create_media() -> Response[direct.DirectUploadEnvelope]:
+    return direct.create_media(router.current_event.raw_event)
