@@ -206,3 +206,15 @@ def test_a_pdf_replaced_before_it_is_read_again_is_superseded():
     )
     with pytest.raises(processing._OriginalGone):
         processing._preview_document(media, landed, read, {}, [])
+
+
+def test_a_pdf_whose_first_page_exceeds_the_bounds_is_ready_with_its_count_without_a_preview(monkeypatch):
+    from medialib.imaging import pdf
+
+    bounded = pdf.preview_pdf
+    monkeypatch.setattr(pdf, "preview_pdf", lambda data: bounded(data, seconds=1e-6))  # no child finishes
+    item = through(make_pdf(7))
+    assert (item["status"], item["pages"], item["width"], item["height"]) == ("ready", 7, 612, 792)
+    assert (item["variants"], item["placeholder"], item["error"]) == ([], None, None)
+    assert keys(f"variants/demo/{item['id']}/") == []
+    assert invariants.violations() == []
