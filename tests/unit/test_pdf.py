@@ -286,3 +286,22 @@ def test_after_a_failed_child_a_locked_pdf_is_still_locked():
 def test_an_answer_from_the_child_that_does_not_parse_is_refused(output):
     with pytest.raises((ValueError, KeyError)):
         pdf_module._from_child(output)
+
+
+def test_the_child_gets_no_credentials(monkeypatch):
+    import subprocess
+
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-for-the-child")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "not-for-the-child")
+    seen: list[dict[str, str]] = []
+    real = subprocess.run
+
+    def run(*args, **kwargs):
+        seen.append(kwargs["env"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", run)
+    assert len(preview_pdf(make_pdf()).variants) == 4  # it still starts and finds its code
+    [env] = seen
+    assert not any(name.startswith("AWS_") for name in env)
+    assert "not-for-the-child" not in env.values()

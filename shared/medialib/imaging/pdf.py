@@ -59,6 +59,8 @@ RENDER_SECONDS = 10.0  # a page still drawing after this is left without a previ
 # address space. The processing function has 1769 MB; the parent holds the file (<= 50 MB) twice.
 PREVIEW_SECONDS = 20.0
 PREVIEW_MEMORY_BYTES = 1024 * 1024 * 1024
+# What the child inherits: Lambda's interpreter needs LD_LIBRARY_PATH to find libpython.
+_CHILD_ENVIRONMENT = ("PATH", "LD_LIBRARY_PATH", "LANG", "LC_ALL", "TZ")
 # What pdfium reports when a document needs a password or a security handler it lacks.
 _LOCKED = frozenset({pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY})
 # Annotations' appearance streams drawn as a viewer shows them; forms are not initialised (no
@@ -93,7 +95,10 @@ def preview_pdf(
 ) -> ProcessedPdf:
     """``process_pdf`` in a child process bounded in time and memory; raises PdfRejected
     (``corrupt``) when pdfium cannot open the file."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
+    # The child handles hostile bytes: it gets no credentials (AWS_* and the rest of the
+    # function's environment), only what starts the interpreter and finds the code.
+    env = {name: os.environ[name] for name in _CHILD_ENVIRONMENT if name in os.environ}
+    env["PYTHONPATH"] = os.pathsep.join(path for path in sys.path if path)
     command = [sys.executable, "-c", f"import {__name__} as pdf; pdf._child({memory_bytes}, {seconds!r})"]
     try:
         done = subprocess.run(  # noqa: S603 - this interpreter and module; the PDF goes on stdin
