@@ -202,10 +202,17 @@ def test_an_svg_that_cannot_be_made_safe_fails_with_its_code(data, code, process
     assert invariants.violations() == []
 
 
-def test_an_svg_over_the_parse_limit_is_too_large():
+def test_an_svg_over_the_parse_limit_is_refused_at_presign_and_when_more_bytes_land():
     data = b'<svg xmlns="http://www.w3.org/2000/svg"><!--' + b"x" * (5 * 1024 * 1024) + b"--></svg>"
-    item = through(data, SVG_TYPE, "huge.svg")
-    assert (item["status"], item["error"]["code"]) == ("failed", "too_large")
+    status, _, problem = presign("huge.svg", len(data), content_type=SVG_TYPE)
+    assert (status, problem["code"]) == (413, "payload_too_large")
+    # Declared small, but more bytes land (a PUT cannot bound them): the verdict refuses them.
+    status, _, body = presign("huge.svg", 1000, content_type=SVG_TYPE, method="PUT")
+    assert status == 201, body
+    upload_id = body["data"]["upload_id"]
+    s3().put_object(Bucket=bucket(), Key=f"originals/demo/{upload_id}", Body=data, ContentType=SVG_TYPE)
+    assert confirm(upload_id)[0] == 413
+    assert get_item(upload_id)["error"]["code"] == "too_large"
     assert invariants.violations() == []
 
 

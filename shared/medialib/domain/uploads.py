@@ -7,6 +7,8 @@ order the storage event and the confirm arrive in. The bytes' own type is sniffe
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from medialib.domain.errors import MediaLibError, PayloadTooLarge, UnsupportedMediaType
 from medialib.domain.media import ACCEPTED_CONTENT_TYPES
 
@@ -60,3 +62,10 @@ def rejection_error(code: str, *, size: int, size_limit: int, declared_type: str
             errors=[{"field": "content_type", "message": "type_mismatch"}],
         )
     return UnsupportedMediaType("The uploaded file is not an accepted type")
+
+
+def content_disposition(filename: str, content_type: str) -> str:
+    """How the original is delivered: under its own name, and never rendered inline when it is
+    active content (SVG can carry scripts)."""
+    mode = "attachment" if content_type == "image/svg+xml" else "inline"
+    return f"{mode}; filename*=UTF-8''{quote(filename, safe='')}"

@@ -20,7 +20,7 @@ from medialib.adapters import object_storage
 from medialib.domain.errors import MediaLibError
 from medialib.domain.media import Media, original_key
 from medialib.domain.requests import ConfirmRequest, PresignRequest
-from medialib.domain.uploads import canonical_content_type
+from medialib.domain.uploads import canonical_content_type, content_disposition
 from medialib.observability import logger
 from medialib.services import uploads
 
@@ -86,7 +86,7 @@ def _upload_one(tenant_id: str, file: DirectFile, *, folder: str | None, alt: st
         original_key(tenant_id, upload.upload_id),
         file.data,
         content_type,
-        uploads.content_disposition(request.filename, content_type),
+        content_disposition(request.filename, content_type),
     )
     media, _ = uploads.confirm(tenant_id, ConfirmRequest(upload_id=upload.upload_id))
     return media

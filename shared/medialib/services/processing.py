@@ -25,7 +25,7 @@ from medialib.domain.media import (
     variant_key,
     variants_prefix,
 )
-from medialib.domain.uploads import judge_landed
+from medialib.domain.uploads import content_disposition, judge_landed
 from medialib.imaging.sniff import GLB, PDF, SNIFF_BYTES, SVG, sniff
 from medialib.observability import logger, metrics
 from medialib.services.outcomes import after_failure, failure, failure_reason
@@ -254,7 +254,6 @@ def _sanitise_svg(
     """Write the sanitised copy and the dimensions; returns a failure code instead when the SVG
     is too large to parse, cannot be made safe, or does not parse."""
     from medialib.imaging.svg import SvgRejected, sanitise_svg
-    from medialib.services.uploads import content_disposition  # uploads imports this module
 
     settings = get_settings()
     if read.data is None or read.size > settings.max_svg_bytes:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote
 
 from medialib.adapters import media_store, object_storage
 from medialib.domain.errors import (
@@ -29,7 +28,7 @@ from medialib.domain.media import (
     utc_now,
 )
 from medialib.domain.requests import ConfirmRequest, PresignRequest
-from medialib.domain.uploads import canonical_content_type, judge_landed, rejection_error
+from medialib.domain.uploads import canonical_content_type, content_disposition, judge_landed, rejection_error
 from medialib.imaging.sniff import SNIFF_BYTES, sniff
 from medialib.observability import logger, metrics
 from medialib.services.duplicates import same_content
@@ -49,13 +48,6 @@ class PresignedUpload:
     headers: dict[str, str] | None
     expires_at: str
     max_size: int
-
-
-def content_disposition(filename: str, content_type: str) -> str:
-    """How the original is delivered: under its own name, and never rendered inline when it is
-    active content (SVG can carry scripts)."""
-    mode = "attachment" if content_type == "image/svg+xml" else "inline"
-    return f"{mode}; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def presign(tenant_id: str, request: PresignRequest) -> PresignedUpload:
