@@ -109,7 +109,7 @@ def test_every_api_route_in_the_template_has_a_sample_event_its_function_serves(
             assert headers["x-request-id"] == event["requestContext"]["requestId"]
             if status == 404:
                 assert body["detail"] != "No such route", key
-    assert routes == len(samples) == 24  # and no sample event names a route the template lacks
+    assert routes == len(samples) == 25  # and no sample event names a route the template lacks
 
 
 # ---------------------------------------------------------------- folders
