@@ -14,7 +14,7 @@ import pytest
 from defusedxml import ElementTree as defused
 
 from medialib.adapters import object_storage
-from medialib.imaging.sniff import SNIFF_BYTES
+from medialib.imaging.sniff import SNIFF_BYTES, sniff
 from medialib.services import processing
 from tests.support import invariants
 from tests.support.api import bucket, get_item, listing, presign, process_records, uploads
@@ -254,6 +254,7 @@ def test_a_glb_not_held_in_memory_is_validated_by_range_reads():
     """The path for models larger than what processing keeps in memory: header, chunk headers
     and JSON by range, the binary buffer never read."""
     good, bad = glb(binary=b"\x00" * 4096), glb(["x"], binary=b"\x00" * 4096)
+    sniffed_glb = sniff(good[:SNIFF_BYTES])
     results = []
     for name, data in (("good", good), ("bad", bad)):
         key = f"originals/demo/{name}"
@@ -261,7 +262,8 @@ def test_a_glb_not_held_in_memory_is_validated_by_range_reads():
         read = object_storage.read(key, head_length=SNIFF_BYTES, keep_limit=0, etag=etag)
         assert read is not None and read.data is None
         landed = processing.LandedObject(key=key, etag=etag, sequencer="1", size=len(data))
-        results.append(processing._validate_model(landed, read))
+        # A model's validation reads only the object, never the item.
+        results.append(processing._work_out(None, landed, sniffed_glb, read, {}, []))  # type: ignore[arg-type]
     assert results == [None, "corrupt"]
 
 

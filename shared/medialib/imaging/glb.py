@@ -18,6 +18,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from medialib.imaging.rejection import Rejected
+
 MAGIC = b"glTF"
 VERSION = 2
 HEADER_BYTES = 12
@@ -30,7 +32,7 @@ _ASSET_VERSION = re.compile(r"2\.[0-9]+\Z")
 ReadAt = Callable[[int, int], bytes]
 
 
-class GlbRejected(Exception):
+class GlbRejected(Rejected):
     """The file is not a valid GLB; ``code`` is the item's failure code."""
 
     def __init__(self, reason: str, code: str = "corrupt") -> None:

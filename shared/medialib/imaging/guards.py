@@ -9,6 +9,8 @@ from functools import cache
 
 from PIL import Image
 
+from medialib.imaging.rejection import Rejected
+
 # Pillow plugins allowed to open uploads; every other decoder stays unreachable.
 ALLOWED_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "AVIF")
 # pillow-heif's plugin, the only one HEIC/HEIF uploads are opened with. It is registered on first use
@@ -22,7 +24,7 @@ _JPEG_SOS = b"\xff\xda"  # start of scan; entropy-coded data never holds 0xFF 0x
 _GIF_BLOCK_START = re.compile(rb"[,!;]")
 
 
-class ImageRejected(Exception):
+class ImageRejected(Rejected):
     """An image that processing refuses, with a stable code and a fixed, safe message."""
 
     def __init__(self, code: str, message: str):

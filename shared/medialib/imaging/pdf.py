@@ -41,6 +41,7 @@ from medialib.imaging.pipeline import VARIANT_BOXES, RenderedVariant
 from medialib.imaging.pipeline import _fit as fit
 from medialib.imaging.pipeline import _render_variants as render_variants
 from medialib.imaging.placeholder import blurhash_of, dominant_color_of
+from medialib.imaging.rejection import Rejected
 
 __all__ = [
     "PREVIEW_BOX",
@@ -68,7 +69,7 @@ _LOCKED = frozenset({pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY})
 _RENDER_FLAGS = pdfium_c.FPDF_ANNOT | pdfium_c.FPDF_REVERSE_BYTE_ORDER
 
 
-class PdfRejected(Exception):
+class PdfRejected(Rejected):
     """The bytes are not a PDF pdfium can open; ``code`` is the item's failure code."""
 
     def __init__(self, code: str, reason: str) -> None:

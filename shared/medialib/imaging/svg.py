@@ -32,6 +32,8 @@ from xml.parsers import expat
 from defusedxml import DefusedXmlException, DTDForbidden
 from defusedxml.ElementTree import DefusedXMLParser
 
+from medialib.imaging.rejection import Rejected
+
 MB = 1024 * 1024
 MAX_SVG_BYTES = 5 * MB
 MAX_SVG_DEPTH = 128
@@ -66,7 +68,7 @@ _VIEWBOX_SEPARATOR = re.compile(r"[\s,]+")
 _XML_SPACE = " \t\r\n"
 
 
-class SvgRejected(Exception):
+class SvgRejected(Rejected):
     """The file cannot be served, even sanitised; ``code`` is the item's failure code."""
 
     def __init__(self, code: str, reason: str) -> None:

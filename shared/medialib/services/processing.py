@@ -10,8 +10,9 @@ the object's ETag, so two versions of an original never overwrite each other's r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
 from medialib.adapters import media_store, object_storage
@@ -26,11 +27,15 @@ from medialib.domain.media import (
     variants_prefix,
 )
 from medialib.domain.uploads import content_disposition, judge_landed
-from medialib.imaging.sniff import GLB, PDF, SNIFF_BYTES, SVG, sniff
+from medialib.imaging.rejection import Rejected
+from medialib.imaging.sniff import GLB, PDF, SNIFF_BYTES, SVG, SniffedType, sniff
 from medialib.observability import logger, metrics
 from medialib.services.outcomes import after_failure, failure, failure_reason
 from medialib.services.retrying import ATTEMPTS, retry_on_conflict
 from medialib.settings import get_settings
+
+if TYPE_CHECKING:
+    from medialib.imaging.pipeline import RenderedVariant  # Pillow: imported only where images are
 
 # What an item holds about the bytes processing worked out; none of it survives other bytes.
 RESULTS_CLEARED: dict[str, Any] = {
@@ -165,29 +170,44 @@ def _process(media: Media, landed: LandedObject) -> str:
     assert read is not None and sniffed is not None
     fields: dict[str, Any] = {"content_type": sniffed.content_type, "size": read.size, "sha256": read.sha256}
     written: list[str] = []
-    if sniffed.raster:
-        rejected = _render_image(media, landed, read.data or b"", fields, written)
-        if rejected is not None:
-            return _settle(media, landed, fields, written, error=rejected)
-    elif sniffed == SVG:
-        rejected = _sanitise_svg(media, landed, read, fields, written)
-        if rejected is not None:
-            return _settle(media, landed, fields, written, error=rejected)
-    elif sniffed == GLB:
-        try:
-            rejected = _validate_model(landed, read)
-        except _OriginalGone:
-            return "superseded"  # replaced or deleted while read; a later event covers it
-        if rejected is not None:
-            return _settle(media, landed, fields, written, error=rejected)
-    elif sniffed == PDF:
-        try:
-            rejected = _preview_document(media, landed, read, fields, written)
-        except _OriginalGone:
-            return "superseded"  # replaced or deleted while read; a later event covers it
-        if rejected is not None:
-            return _settle(media, landed, fields, written, error=rejected)
-    return _settle(media, landed, fields, written)
+    try:
+        rejected = _work_out(media, landed, sniffed, read, fields, written)
+    except _OriginalGone:
+        return "superseded"  # replaced or deleted while read; a later event covers it
+    return _settle(media, landed, fields, written, error=rejected)
+
+
+def _work_out(
+    media: Media,
+    landed: LandedObject,
+    sniffed: SniffedType,
+    read: object_storage.ObjectRead,
+    fields: dict,
+    written: list[str],
+) -> str | None:
+    """What the file's kind yields (dimensions, variants, pages…) into ``fields``; a failure
+    code instead when the file is refused, whatever its reader raised."""
+    try:
+        if sniffed.raster:
+            _render_image(media, landed, read.data or b"", fields, written)
+        elif sniffed == SVG:
+            return _sanitise_svg(media, landed, read, fields, written)
+        elif sniffed == GLB:
+            _validate_model(landed, read)
+        elif sniffed == PDF:
+            return _preview_document(media, landed, read, fields, written)
+    except Rejected as rejected:
+        # The reader's own exception type tells a damaged file from a bug of ours.
+        cause = type(rejected.__cause__).__name__ if rejected.__cause__ else None
+        extra = {"error_code": rejected.code, "reason": str(rejected), "cause": cause}
+        logger.info("File rejected", extra=extra)
+        return rejected.code
+    except (_OriginalGone, MediaLibError):
+        raise  # replaced meanwhile (a later event covers it), or storage trouble (retried)
+    except Exception:  # a reader's bug on hostile bytes must end the item, not loop in the queue
+        logger.exception("Reading the file failed unexpectedly")
+        return "corrupt"
+    return None
 
 
 def _replaced(landed: LandedObject) -> bool:
@@ -203,39 +223,31 @@ def remove_variants(variants: list[Variant]) -> None:
         logger.warning("Old variants left for a later clean-up", exc_info=True)
 
 
-def _render_image(
-    media: Media, landed: LandedObject, data: bytes, fields: dict, written: list[str]
-) -> str | None:
-    """Variants, dimensions and placeholder into ``fields``; returns a failure code instead when
-    the image cannot be decoded or encoded, whatever the decoder raised."""
-    from medialib.imaging.pipeline import ImageRejected, process_image  # only this path needs Pillow
+def _render_image(media: Media, landed: LandedObject, data: bytes, fields: dict, written: list[str]) -> None:
+    """Variants, dimensions and placeholder of a raster image into ``fields``."""
+    from medialib.imaging.pipeline import process_image  # only this path needs Pillow
 
     settings = get_settings()
-    try:
-        image = process_image(
-            data, max_pixels=settings.max_image_pixels, max_frames=settings.max_image_frames
-        )
-    except ImageRejected as rejected:
-        # The decoder's own exception type tells a damaged file from a bug of ours.
-        cause = type(rejected.__cause__).__name__ if rejected.__cause__ else None
-        logger.info("Image rejected", extra={"error_code": rejected.code, "cause": cause})
-        return rejected.code
-    except Exception:  # a decoder bug on hostile bytes must end the item, not loop in the queue
-        logger.exception("Image decoding failed unexpectedly")
-        return "corrupt"
-    variants = []
-    for rendered in image.variants:
-        key = variant_key(media.tenant_id, media.id, landed.etag[:16], rendered.name)
-        object_storage.put_variant(key, rendered.data)
-        written.append(key)
-        variants.append(Variant(name=rendered.name, width=rendered.width, height=rendered.height, key=key))
+    image = process_image(data, max_pixels=settings.max_image_pixels, max_frames=settings.max_image_frames)
     fields.update(
         width=image.width,
         height=image.height,
-        variants=variants,
+        variants=_store_variants(media, landed, image.variants, written),
         placeholder=Placeholder(blurhash=image.blurhash, dominant_color=image.dominant_color),
     )
-    return None
+
+
+def _store_variants(
+    media: Media, landed: LandedObject, rendered: Sequence[RenderedVariant], written: list[str]
+) -> list[Variant]:
+    """Write rendered WebP variants under keys named by the original's version."""
+    variants = []
+    for variant in rendered:
+        key = variant_key(media.tenant_id, media.id, landed.etag[:16], variant.name)
+        object_storage.put_variant(key, variant.data)
+        written.append(key)
+        variants.append(Variant(name=variant.name, width=variant.width, height=variant.height, key=key))
+    return variants
 
 
 SANITISED_SVG_VARIANT = "sanitised"
@@ -251,22 +263,14 @@ def sanitised_svg_key(tenant_id: str, media_id: str, source_tag: str) -> str:
 def _sanitise_svg(
     media: Media, landed: LandedObject, read: object_storage.ObjectRead, fields: dict, written: list[str]
 ) -> str | None:
-    """Write the sanitised copy and the dimensions; returns a failure code instead when the SVG
-    is too large to parse, cannot be made safe, or does not parse."""
-    from medialib.imaging.svg import SvgRejected, sanitise_svg
+    """Write the sanitised copy and the dimensions; ``too_large`` instead when the SVG is too
+    large to parse (one that cannot be made safe, or does not parse, is rejected)."""
+    from medialib.imaging.svg import sanitise_svg
 
     settings = get_settings()
     if read.data is None or read.size > settings.max_svg_bytes:
         return "too_large"
-    try:
-        svg = sanitise_svg(read.data, max_bytes=settings.max_svg_bytes)
-    except SvgRejected as rejected:
-        cause = type(rejected.__cause__).__name__ if rejected.__cause__ else None
-        logger.info("SVG rejected", extra={"error_code": rejected.code, "cause": cause})
-        return rejected.code
-    except Exception:  # a parser bug on hostile bytes must end the item, not loop in the queue
-        logger.exception("SVG sanitising failed unexpectedly")
-        return "corrupt"
+    svg = sanitise_svg(read.data, max_bytes=settings.max_svg_bytes)
     key = sanitised_svg_key(media.tenant_id, media.id, landed.etag[:16])
     object_storage.put_derived(
         key,
@@ -288,10 +292,10 @@ class _OriginalGone(Exception):
     """The original was replaced or deleted while processing read it."""
 
 
-def _validate_model(landed: LandedObject, read: object_storage.ObjectRead) -> str | None:
-    """None for a valid GLB, else its failure code. Only the header, chunk headers and JSON
-    chunk are read: from memory when the object was small enough to keep, else by range."""
-    from medialib.imaging.glb import GlbRejected, ReadAt, read_from, validate_glb
+def _validate_model(landed: LandedObject, read: object_storage.ObjectRead) -> None:
+    """Validate a GLB (rejected when invalid). Only the header, chunk headers and JSON chunk are
+    read: from memory when the object was small enough to keep, else by range."""
+    from medialib.imaging.glb import ReadAt, read_from, validate_glb
 
     def read_stored(offset: int, length: int) -> bytes:
         data = object_storage.read_range(landed.key, offset, length, etag=landed.etag)
@@ -300,26 +304,16 @@ def _validate_model(landed: LandedObject, read: object_storage.ObjectRead) -> st
         return data
 
     read_at: ReadAt = read_from(read.data) if read.data is not None else read_stored
-    try:
-        validate_glb(read_at, read.size)
-    except GlbRejected as rejected:
-        logger.info("Model rejected", extra={"error_code": rejected.code, "reason": str(rejected)})
-        return rejected.code
-    except (_OriginalGone, MediaLibError):
-        raise  # replaced meanwhile (a later event covers it), or storage trouble (retried)
-    except Exception:  # a bug on hostile bytes must end the item, not loop in the queue
-        logger.exception("Model validation failed unexpectedly")
-        return "corrupt"
-    return None
+    validate_glb(read_at, read.size)
 
 
 def _preview_document(
     media: Media, landed: LandedObject, read: object_storage.ObjectRead, fields: dict, written: list[str]
 ) -> str | None:
-    """Page count, first-page size and preview variants into ``fields``; returns ``corrupt``
-    instead when pdfium cannot open the file. A locked PDF, or a first page that cannot be
-    drawn within the time and memory bounds, is kept without a preview."""
-    from medialib.imaging.pdf import PdfRejected, preview_pdf  # only this path needs pdfium
+    """Page count, first-page size and preview variants into ``fields`` (rejected when pdfium
+    cannot open the file). A locked PDF, or a first page that cannot be drawn within the time
+    and memory bounds, is kept without a preview."""
+    from medialib.imaging.pdf import preview_pdf  # only this path needs pdfium
 
     data = read.data
     if data is None:
@@ -333,23 +327,8 @@ def _preview_document(
         if again.data is None:
             return "too_large"
         data = again.data
-    try:
-        document = preview_pdf(data)  # page 0 loaded and drawn in a child bounded in time and memory
-    except PdfRejected as rejected:
-        cause = type(rejected.__cause__).__name__ if rejected.__cause__ else None
-        logger.info(
-            "PDF rejected", extra={"error_code": rejected.code, "reason": str(rejected), "cause": cause}
-        )
-        return rejected.code
-    except Exception:  # a pdfium bug on hostile bytes must end the item, not loop in the queue
-        logger.exception("PDF processing failed unexpectedly")
-        return "corrupt"
-    variants = []
-    for rendered in document.variants:
-        key = variant_key(media.tenant_id, media.id, landed.etag[:16], rendered.name)
-        object_storage.put_variant(key, rendered.data)
-        written.append(key)
-        variants.append(Variant(name=rendered.name, width=rendered.width, height=rendered.height, key=key))
+    document = preview_pdf(data)  # page 0 loaded and drawn in a child bounded in time and memory
+    variants = _store_variants(media, landed, document.variants, written)
     fields.update(pages=document.pages, width=document.width, height=document.height, variants=variants)
     if variants:
         fields["placeholder"] = Placeholder(
