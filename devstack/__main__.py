@@ -64,6 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     try:
         print(f"API        {stack.api_url}  (try {stack.api_url}/v1/docs)")
+        print(f"Browser    {stack.api_url}/  (the media browser; sign in with the API key)")
         print(f"Emulator   {stack.aws_url}  (S3, SQS, DynamoDB; bucket {stack.bucket})")
         if stack.demo_key:
             print(f"Tenant     {stack.demo_tenant}")
