@@ -44,8 +44,12 @@ class Visit:
     errors: list[str]
 
     def sign_in(self, key: str | None = None) -> None:
+        """Sign in with the key, waiting for the library unless the key is another (a wrong one)."""
         self.page.get_by_label("API key").fill(key or self.key)
         self.page.get_by_role("button", name="Sign in").click()
+        if key is None:
+            expect(self.page.get_by_role("region", name="Library")).to_be_visible()
+            expect(self.page.locator("#list-status")).not_to_have_text("Loading…")
 
 
 @pytest.fixture
