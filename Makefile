@@ -13,10 +13,12 @@ SAM_INSTALLED := $(SAM_VENV)/.installed-$(SAM_CLI_VERSION)
 # The functions and layers as `sam build` lays them out, staged without SAM for the import check.
 LAMBDA_BUILD := build/lambda
 ARTIFACTS := $(PY) -m tests.artifacts.lambda_artifacts
+# The browser tests' Chromium (Debian's package; Playwright's own download is not used).
+CHROMIUM ?= $(or $(MEDIALIB_CHROMIUM),/usr/bin/chromium)
 # An interpreter of the template's Python version (python3.12 on PATH, else pyenv's).
 LAMBDA_PYTHON = $(shell $(PY) -c 'from tests.artifacts.lambda_artifacts import runtime_python; print(runtime_python() or "")')
 
-.PHONY: install dev invoke lint test test-fast e2e bench lambda-artifacts build deploy clean
+.PHONY: install dev invoke lint test test-fast e2e browser-check screenshots bench lambda-artifacts build deploy deploy-web clean
 
 $(INSTALLED): requirements-dev.txt layers/deps/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,14 +40,28 @@ lint: install
 	$(VENV)/bin/mypy shared/medialib functions devstack
 	$(VENV)/bin/cfn-lint template.yaml
 
-test: lint lambda-artifacts  ## ruff, mypy, cfn-lint, then unit + integration + end-to-end tests
+test: lint lambda-artifacts browser-check  ## ruff, mypy, cfn-lint, then unit + integration + end-to-end (and browser) tests
 	$(PY) -m pytest
 
 test-fast: install lambda-artifacts  ## everything but the end-to-end tests
 	$(PY) -m pytest -m "not e2e"
 
-e2e: install
+e2e: install browser-check
 	$(PY) -m pytest -m e2e
+
+# On CI (CI=true) a missing Chromium stops the run: no browser test may be skipped there.
+browser-check:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  if [ "$$CI" = "true" ]; then \
+	    echo "make: Chromium is missing at $(CHROMIUM); the browser tests (tests/browser) need it on CI." >&2; \
+	    echo "      Install it: sudo apt-get install -y chromium chromium-driver (.ci/run does this)." >&2; \
+	    exit 1; \
+	  fi; \
+	  echo "make: no Chromium at $(CHROMIUM): the browser tests will be skipped (sudo apt-get install -y chromium chromium-driver)." >&2; \
+	fi
+
+screenshots: install  ## docs/media-browser-*.png, from a local stack of its own and Chromium
+	$(PY) -m tests.browser.screenshots
 
 bench: install
 	$(PY) bench/bench_imaging.py

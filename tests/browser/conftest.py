@@ -53,7 +53,7 @@ class Visit:
 
 
 @pytest.fixture
-def visit(stack: RunningStack, browser: Browser) -> Iterator[Visit]:  # noqa: F811 - the imported fixture
+def visit(browser: Browser, stack: RunningStack) -> Iterator[Visit]:  # noqa: F811 - the imported fixture
     key = stack.new_key(f"web-{uuid.uuid4().hex[:10]}")
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
