@@ -31,12 +31,14 @@ export class Panel {
     }
   }
 
-  header(title) {
+  /** The sticky header: the title, Close, and the notice (so a message shows wherever one scrolled). */
+  header(title, notice = null) {
     return el(
       "header",
       { class: "panel-header" },
       el("h2", { id: "panel-title" }, title),
       el("button", { type: "button", class: "close", onclick: () => this.dialog.close() }, "Close"),
+      notice,
     );
   }
 
@@ -45,12 +47,11 @@ export class Panel {
     history.replaceState(null, "", `#item=${item.id}`);
     this.notice = el("p", { class: "notice", role: "status", "aria-live": "polite" }, notice || "");
     this.dialog.replaceChildren(
-      this.header(item.filename),
+      this.header(item.filename, this.notice),
       el(
         "div",
         { class: "panel-body" },
         this.preview(item),
-        this.notice,
         this.details(item),
         this.variants(item),
         this.form(item),
