@@ -96,5 +96,9 @@ build: install $(SAM_INSTALLED)
 deploy: build
 	SAM_CLI_TELEMETRY=0 $(SAM) deploy --guided
 
+# The media browser onto the deployed stack's CDN (https://<cdn>/web/index.html), with your AWS profile.
+deploy-web: install
+	$(PY) -m devstack.deploy_web --stack $(or $(STACK),medialib)
+
 clean:
 	rm -rf $(VENV) .aws-sam $(LAMBDA_BUILD) .pytest_cache .ruff_cache
