@@ -42,6 +42,7 @@ def upload_ready(visit: Visit, paths: list[Path]) -> dict[str, str]:
     for path in paths:
         row = page.locator(f'#uploads .upload[data-filename="{path.name}"]')
         expect(row).to_have_attribute("data-state", "done")
+        expect(row.get_by_role("progressbar")).to_have_js_property("value", 100)
         expect(card(page, path.name)).to_have_attribute("data-status", "ready")
         expect(card(page, path.name).locator(".thumb")).to_have_class(re.compile(r"\bloaded\b"))
     return {path.name: card(page, path.name).get_attribute("data-media-id") or "" for path in paths}
@@ -73,6 +74,17 @@ def test_a_day_in_the_library(visit: Visit, tmp_path: Path) -> None:
     assert "/400.webp" in (thumbnail.get_attribute("src") or "")
     assert thumbnail.evaluate("image => image.naturalWidth") == 400
 
+    # Sort and order, and a kind filter that matches nothing.
+    filters = page.get_by_role("search")
+    filters.get_by_label("Sort").select_option(label="Filename")
+    filters.get_by_label("Order").select_option(label="Ascending")
+    names = page.locator("#grid .card .name")
+    expect(names).to_have_text(["blue-sky.png", "green-leaf.jpg", "red-apple.jpg"])
+    filters.get_by_label("Kind").select_option(label="Documents")
+    expect(page.locator("#list-status")).to_have_text("No media matches.")
+    filters.get_by_label("Kind").select_option(label="All")
+    expect(page.locator("#grid .card")).to_have_count(3)
+
     # Alt text and a tag, saved from the panel and read back through the API.
     card(page, "red-apple.jpg").click()
     panel = page.get_by_role("dialog")
@@ -89,7 +101,6 @@ def test_a_day_in_the_library(visit: Visit, tmp_path: Path) -> None:
     expect(panel).to_be_hidden()
 
     # Filter by the tag, then search by a word prefix.
-    filters = page.get_by_role("search")
     filters.get_by_label("Tag").select_option(label="Fruit")
     expect(page.locator("#grid .card")).to_have_count(1)
     expect(page.locator(f'#grid [data-media-id="{ids["red-apple.jpg"]}"]')).to_be_visible()

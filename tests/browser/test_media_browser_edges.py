@@ -148,3 +148,21 @@ def test_keyboard_and_a_375_px_screen(visit: Visit, tmp_path: Path) -> None:
     assert panel.evaluate("dialog => dialog.scrollWidth <= dialog.clientWidth")
     page.keyboard.press("Escape")
     expect(panel).to_be_hidden()
+
+
+def test_files_dropped_on_the_page_are_uploaded(visit: Visit, tmp_path: Path) -> None:
+    page = visit.page
+    visit.sign_in()
+    [photo] = photos(tmp_path, {"dropped-fig.png": (110, 40, 90)})
+    # What the browser hands the page when a file is dropped from the desktop.
+    dropped = page.evaluate_handle(
+        """([name, bytes]) => {
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([new Uint8Array(bytes)], name, {type: "image/png"}));
+            return transfer;
+        }""",
+        [photo.name, list(photo.read_bytes())],
+    )
+    page.dispatch_event("#dropzone", "drop", {"dataTransfer": dropped})
+    expect(card(page, "dropped-fig.png")).to_have_attribute("data-status", "ready")
+    expect(card(page, "dropped-fig.png").locator(".thumb")).to_have_class("thumb loaded")
