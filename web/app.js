@@ -23,6 +23,7 @@ const panel = new Panel({
     grid.upsert(item, { onlyExisting: true });
     showCatalogue();
   },
+  onClosed: (id) => grid.card(id)?.querySelector("button")?.focus(),
   onDeleted: (item) => {
     grid.remove(item.id);
     $("#list-status").textContent = `Deleted ${item.filename}.`;

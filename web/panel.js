@@ -7,15 +7,17 @@ import { saveTags } from "./tags.js";
 const STALE = "Someone else changed this item since you opened it. Nothing was saved: reload it to see their changes, then edit again.";
 
 export class Panel {
-  constructor({ dialog, catalogue, onChanged, onDeleted }) {
+  constructor({ dialog, catalogue, onChanged, onDeleted, onClosed }) {
     this.dialog = dialog;
     this.catalogue = catalogue; // folders and tags, shared with the filters
     this.onChanged = onChanged;
     this.onDeleted = onDeleted;
     this.item = null;
     dialog.addEventListener("close", () => {
+      const id = this.item?.id;
       this.item = null;
       if (location.hash.startsWith("#item=")) history.replaceState(null, "", location.pathname + location.search);
+      if (id) onClosed(id); // the card that opened it was redrawn meanwhile: focus goes back to its new one
     });
   }
 

@@ -148,6 +148,7 @@ def test_keyboard_and_a_375_px_screen(visit: Visit, tmp_path: Path) -> None:
     assert panel.evaluate("dialog => dialog.scrollWidth <= dialog.clientWidth")
     page.keyboard.press("Escape")
     expect(panel).to_be_hidden()
+    expect(card(page, "kiwi.jpg").locator("button")).to_be_focused()  # back where the keyboard was
 
 
 def test_files_dropped_on_the_page_are_uploaded(visit: Visit, tmp_path: Path) -> None:
