@@ -41,6 +41,7 @@ export class Grid {
 
   loadPage() {
     const generation = this.generation;
+    let failed = false; // a failed page is not retried by itself: "Load more" stays for the user
     this.status.textContent = "Loading…";
     this.loading = api("GET", "/v1/media", { query: { ...this.filters, limit: PAGE_SIZE, cursor: this.cursor } })
       .then(({ data, body }) => {
@@ -52,6 +53,7 @@ export class Grid {
         this.count();
       })
       .catch((error) => {
+        failed = true;
         if (generation === this.generation) this.status.textContent = `Could not load the library: ${error.message}`;
       })
       .finally(() => {
@@ -59,6 +61,8 @@ export class Grid {
         this.loading = null;
         this.more.hidden = !this.cursor;
         this.watchUnsettled();
+        // Still in view (a tall screen, a short page): the observer will not fire again, so go on.
+        if (this.cursor && !failed && this.more.getBoundingClientRect().top < window.innerHeight) this.loadMore();
       });
     return this.loading;
   }
@@ -108,7 +112,9 @@ export class Grid {
         ids.map((id) =>
           api("GET", `/v1/media/${encodeURIComponent(id)}`)
             .then(({ data }) => this.upsert(data))
-            .catch(() => {}), // pending (404) until confirmed: try again next round
+            .catch((error) => {
+              if (error.status === 404) this.remove(id); // deleted meanwhile; other errors: next round
+            }),
         ),
       );
       this.timer = null;
