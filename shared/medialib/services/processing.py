@@ -193,7 +193,7 @@ def _process_read(media: Media, landed: LandedObject, spool: IO[bytes] | None) -
     fields: dict[str, Any] = {"content_type": sniffed.content_type, "size": read.size, "sha256": read.sha256}
     written: list[str] = []
     try:
-        rejected = _work_out(media, landed, sniffed, read, spool, fields, written)
+        rejected = _work_out(media, landed, sniffed, read, fields, written, spool)
     except _OriginalGone:
         return "superseded"  # replaced or deleted while read; a later event covers it
     return _settle(media, landed, fields, written, error=rejected)
@@ -204,9 +204,9 @@ def _work_out(
     landed: LandedObject,
     sniffed: SniffedType,
     read: object_storage.ObjectRead,
-    spool: IO[bytes] | None,
     fields: dict,
     written: list[str],
+    spool: IO[bytes] | None = None,
 ) -> FailureCode | None:
     """What the file's kind yields (dimensions, variants, pages…) into ``fields``; a failure
     code instead when the file is refused, whatever its reader raised."""
