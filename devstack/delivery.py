@@ -66,9 +66,7 @@ class LocalDelivery:
                 return _error(404, "NoSuchKey", "The specified key does not exist.")
             raise
         body = stored["Body"].read()
-        headers = {
-            header: stored[field] for field, header in _STORED_HEADERS.items() if stored.get(field)
-        }
+        headers = {header: stored[field] for field, header in _STORED_HEADERS.items() if stored.get(field)}
         response = Response(body, status=200, headers=headers)
         response.headers["ETag"] = stored["ETag"]
         response.last_modified = stored["LastModified"]

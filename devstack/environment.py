@@ -24,7 +24,9 @@ _CURSOR_SIGNING_KEY = secrets.token_urlsafe(32)  # per process: handlers read it
 _AWS_ONLY = ("CURSOR_SIGNING_SECRET_ARN",)
 
 
-def build_environment(template: LocalTemplate, *, aws_url: str, media_url: str | None = None) -> dict[str, str]:
+def build_environment(
+    template: LocalTemplate, *, aws_url: str, media_url: str | None = None
+) -> dict[str, str]:
     """The template's function environment, with what only AWS knows replaced by local values.
 
     ``media_url`` is the local delivery endpoint (the stack's stand-in for the CloudFront

@@ -40,10 +40,10 @@ class LocalStack:
     """Emulator, gateway and poller built from ``template.yaml``, all on 127.0.0.1.
 
     ``port`` / ``aws_port`` / ``media_port`` 0 pick free ports; ``media_port`` serves the bucket as
-    the CloudFront distribution does (``media_url``, where item URLs point). ``seed_demo`` creates tenant ``demo`` with a key
-    of every scope (``demo_key``). ``authorizer_cache`` caches authorizer results for the
-    template's ``ReauthorizeEvery``, as API Gateway does (off by default, so a revoked key is
-    refused at once).
+    the CloudFront distribution does (``media_url``, where item URLs point). ``seed_demo``
+    creates tenant ``demo`` with a key of every scope (``demo_key``). ``authorizer_cache`` caches
+    authorizer results for the template's ``ReauthorizeEvery``, as API Gateway does (off by
+    default, so a revoked key is refused at once).
     """
 
     def __init__(
@@ -113,9 +113,7 @@ class LocalStack:
         running.callback(delivery_server.stop)
         self.media_url = delivery_server.url
 
-        self.environment = build_environment(
-            self.template, aws_url=self.aws_url, media_url=self.media_url
-        )
+        self.environment = build_environment(self.template, aws_url=self.aws_url, media_url=self.media_url)
         # Settings read before (or during) the stack must be read again from the environment then in force.
         running.callback(_forget_settings)  # runs after the environment is restored
         running.callback(restore_environment, apply_environment(self.environment))
