@@ -44,6 +44,7 @@ def build_environment(
         declared.pop(name, None)
     local = {
         "MEDIA_BASE_URL": media_url or f"{aws_url}/{template.only_bucket().name}",
+        "MEDIA_DISTRIBUTION_ID": "",  # no CDN cache to invalidate: devstack.delivery reads the bucket
         "CURSOR_SIGNING_KEY": _CURSOR_SIGNING_KEY,
         "AWS_ENDPOINT_URL": aws_url,
         "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],

@@ -326,3 +326,47 @@ def test_every_alarm_notifies_the_alarm_topic_when_one_is_given():
         assert alarm.get("AlarmActions") == notify, logical_id
         assert alarm.get("OKActions") == notify, logical_id
         assert alarm.get("TreatMissingData") == "notBreaching", logical_id
+
+
+# ---------------------------------------------------------------- delivery
+PURGING_FUNCTIONS = {  # every function whose code purges an item's files (services/file_purge.py)
+    "MediaApiFunction",
+    "UploadsApiFunction",
+    "ProcessFunction",
+    "SweeperFunction",
+    "DeadLetterFunction",
+}
+
+
+def test_item_urls_are_on_the_distribution_which_serves_only_get_and_head_with_the_safe_headers():
+    variables = _raw()["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["MEDIA_BASE_URL"] == {"Fn::Sub": "https://${MediaDistribution.DomainName}"}
+    assert variables["MEDIA_DISTRIBUTION_ID"] == {"Ref": "MediaDistribution"}
+
+    distribution = _properties(_raw()["Resources"]["MediaDistribution"])["DistributionConfig"]
+    behaviour = distribution["DefaultCacheBehavior"]
+    assert behaviour["AllowedMethods"] == ["GET", "HEAD"]
+    assert behaviour["ViewerProtocolPolicy"] in ("redirect-to-https", "https-only")
+    policy_id = logical_id_of(behaviour["ResponseHeadersPolicyId"])
+    security = _properties(_raw()["Resources"][policy_id])["ResponseHeadersPolicyConfig"][
+        "SecurityHeadersConfig"
+    ]
+    assert security["ContentTypeOptions"]["Override"] is True
+    csp = security["ContentSecurityPolicy"]
+    assert csp["Override"] is True and "sandbox" in csp["ContentSecurityPolicy"].split("; ")
+
+
+def test_only_the_functions_that_purge_files_may_invalidate_and_only_the_media_distribution():
+    statements = _policy_statements(_translated())
+    grants = [
+        (owner, statement)
+        for owner, statement in statements
+        if any("cloudfront" in action.lower() for action in _listed(statement.get("Action", [])))
+    ]
+
+    assert {owner.removesuffix("Role") for owner, _ in grants} == PURGING_FUNCTIONS
+    arn = "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${MediaDistribution}"
+    for owner, statement in grants:
+        assert statement["Effect"] == "Allow", owner
+        assert _listed(statement["Action"]) == ["cloudfront:CreateInvalidation"], owner
+        assert _listed(statement["Resource"]) == [{"Fn::Sub": arn}], owner
