@@ -44,7 +44,24 @@ def _parser() -> argparse.ArgumentParser:
         default=os.environ.get("MEDIA_PORT", "0"),
         help="media delivery port, the local CloudFront (0, the default: any free port)",
     )
+    parser.add_argument(
+        "--parameter-overrides",
+        nargs="*",
+        default=[],
+        metavar="NAME=VALUE",
+        help="template parameters, as for sam deploy (e.g. KeyRateLimit=5 KeyBurstLimit=10)",
+    )
     return parser
+
+
+def _overrides(pairs: Sequence[str]) -> dict[str, str]:
+    overrides = {}
+    for pair in pairs:
+        name, equals, value = pair.partition("=")
+        if not equals or not name:
+            raise SystemExit(f"devstack: --parameter-overrides takes NAME=VALUE, got {pair!r}")
+        overrides[name] = value
+    return overrides
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -66,9 +83,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.warning("medialib.services.api_keys is missing: starting without a demo key")
     try:
         stack = LocalStack(
-            port=args.port, aws_port=args.aws_port, media_port=args.media_port, seed_demo=seed_demo
+            port=args.port,
+            aws_port=args.aws_port,
+            media_port=args.media_port,
+            parameter_overrides=_overrides(args.parameter_overrides),
+            seed_demo=seed_demo,
         ).start()
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         print(f"devstack: cannot start: {exc}", file=sys.stderr)
         return 1
     try:

@@ -57,7 +57,8 @@ def media_response_headers(path: Path = TEMPLATE_PATH) -> ResponseHeadersPolicy:
         raise ValueError(f"expected one CloudFront distribution in the template, found {len(distributions)}")
     if not distributions:  # a template without a CDN: objects served as stored
         return policy_from_config({})
-    behaviour = distributions[0]["Properties"]["DistributionConfig"]["DefaultCacheBehavior"]
+    config = distributions[0].get("Properties", {}).get("DistributionConfig", {})
+    behaviour = config.get("DefaultCacheBehavior", {})
     reference = behaviour.get("ResponseHeadersPolicyId")
     if reference is None:
         return policy_from_config({})

@@ -43,7 +43,8 @@ class LocalStack:
     the CloudFront distribution does (``media_url``, where item URLs point). ``seed_demo``
     creates tenant ``demo`` with a key of every scope (``demo_key``). ``authorizer_cache`` caches
     authorizer results for the template's ``ReauthorizeEvery``, as API Gateway does (off by
-    default, so a revoked key is refused at once).
+    default, so a revoked key is refused at once). ``parameter_overrides`` replace template
+    parameters' defaults, as ``sam deploy --parameter-overrides`` does (e.g. the per-key limits).
     """
 
     def __init__(
@@ -52,12 +53,14 @@ class LocalStack:
         aws_port: int = 0,
         *,
         media_port: int = 0,
+        parameter_overrides: dict[str, str] | None = None,
         template_path: Path = TEMPLATE_PATH,
         seed_demo: bool = True,
         authorizer_cache: bool = False,
     ):
         self._port, self._aws_port, self._media_port = port, aws_port, media_port
         self._template_path = template_path
+        self._parameters = dict(parameter_overrides or {})
         self._seed_demo = seed_demo
         self._authorizer_cache = authorizer_cache
         self._running: contextlib.ExitStack | None = None
@@ -103,7 +106,9 @@ class LocalStack:
         running.callback(self.emulator.stop)
         _first_aws_port = _first_aws_port or int(self.aws_url.rsplit(":", 1)[1])
 
-        self.template = LocalTemplate.load(self._template_path, aws_url=self.aws_url)
+        self.template = LocalTemplate.load(
+            self._template_path, aws_url=self.aws_url, parameters=self._parameters
+        )
         self.bucket = self.template.only_bucket().name
         delivery = LocalDelivery(
             self.emulator.client("s3"), self.bucket, media_response_headers(self._template_path)
@@ -154,6 +159,7 @@ class LocalStack:
         """Empty every table, queue and the bucket, recreate them and seed the demo tenant again."""
         self.emulator.reset(self.template)
         self.gateway.forget_authorizations()
+        self.gateway.usage_limits.forget()
         self.demo_key = self._seed() if self._seed_demo else None
 
     def client(self, service: str) -> Any:
