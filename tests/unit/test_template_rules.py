@@ -370,3 +370,58 @@ def test_only_the_functions_that_purge_files_may_invalidate_and_only_the_media_d
         assert statement["Effect"] == "Allow", owner
         assert _listed(statement["Action"]) == ["cloudfront:CreateInvalidation"], owner
         assert _listed(statement["Resource"]) == [{"Fn::Sub": arn}], owner
+
+
+# ---------------------------------------------------------------- per-key limits
+def _rest_api_operations() -> dict[tuple[str, str], dict[str, Any]]:
+    (api,) = _resources(_translated(), "AWS::ApiGateway::RestApi").values()
+    return {
+        (path, method): operation
+        for path, methods in _properties(api)["Body"]["paths"].items()
+        for method, operation in methods.items()
+    }
+
+
+def test_every_keyed_operation_is_metered_by_the_key_the_authorizer_names():
+    (api,) = _resources(_translated(), "AWS::ApiGateway::RestApi").values()
+    assert _properties(api)["ApiKeySourceType"] == "AUTHORIZER"
+
+    keyed = unkeyed = 0
+    for (path, method), operation in _rest_api_operations().items():
+        security = {name for requirement in operation.get("security") or [] for name in requirement}
+        if "ApiKeyAuthorizer" in security:
+            assert "api_key" in security, (path, method)
+            keyed += 1
+        else:  # public reads, the docs and CORS preflights carry no key to meter
+            assert "api_key" not in security, (path, method)
+            unkeyed += 1
+    assert keyed >= 20 and unkeyed >= 4
+
+
+def test_one_usage_plan_gives_every_key_the_limits_of_the_parameters():
+    (plan,) = _resources(_raw(), "AWS::ApiGateway::UsagePlan").values()
+    properties = _properties(plan)
+    assert properties["ApiStages"] == [{"ApiId": {"Ref": "MediaApi"}, "Stage": {"Ref": "MediaApi.Stage"}}]
+    assert properties["Throttle"] == {
+        "RateLimit": {"Ref": "KeyRateLimit"},
+        "BurstLimit": {"Ref": "KeyBurstLimit"},
+    }
+    # No quota unless one is given (KeyDailyQuota 0 by default)
+    assert _resolved({"Quota": properties["Quota"]}) == {}
+    # And one key alone cannot use up the whole stage's throttle at the default limits
+    parameters = _raw()["Parameters"]
+    (stage_settings,) = _properties(_raw()["Resources"]["MediaApi"])["MethodSettings"]
+    assert parameters["KeyRateLimit"]["Default"] < stage_settings["ThrottlingRateLimit"]
+    assert parameters["KeyBurstLimit"]["Default"] < stage_settings["ThrottlingBurstLimit"]
+
+
+@pytest.mark.parametrize("kind", ["THROTTLED", "QUOTA_EXCEEDED"])
+def test_a_refused_request_is_a_429_problem_with_retry_after(kind):
+    responses = _properties(_raw()["Resources"]["MediaApi"])["GatewayResponses"]
+    response = responses[kind]
+    headers = response["ResponseParameters"]["Headers"]
+
+    assert response["StatusCode"] == 429
+    assert headers["Content-Type"] == "'application/problem+json'"
+    assert int(headers["Retry-After"].strip("'")) >= 1
+    assert '"code": "rate_limited"' in response["ResponseTemplates"]["application/json"]

@@ -10,6 +10,7 @@ meters every identifier itself) there is nothing to do.
 
 from __future__ import annotations
 
+import contextlib
 from functools import lru_cache
 from typing import Any
 
@@ -61,13 +62,15 @@ def registered() -> set[str]:
 
 
 def unregister(usage_identifier: str) -> None:
-    """Delete the API Gateway key of ``usage_identifier`` (which leaves the plan with it)."""
+    """Take the API Gateway key of ``usage_identifier`` out of the plan, then delete it."""
     if not plan_id():
         return
     try:
         found = _client().get_api_keys(nameQuery=usage_identifier, limit=500).get("items", [])
         for key in found:
             if key["name"] == usage_identifier:
+                with contextlib.suppress(_client().exceptions.NotFoundException):
+                    _client().delete_usage_plan_key(usagePlanId=plan_id(), keyId=key["id"])
                 _client().delete_api_key(apiKey=key["id"])
     except (ClientError, BotoCoreError) as error:
         raise Unavailable("API Gateway did not delete the key; retry") from error
