@@ -10,6 +10,8 @@ import boto3
 import pytest
 
 from devstack import cli
+from medialib.adapters import usage_plans
+from medialib.domain.errors import Unavailable
 from medialib.services import api_keys
 from medialib.settings import get_settings
 
@@ -83,3 +85,25 @@ def test_sync_adds_the_active_keys_made_before_the_plan(dynamodb, monkeypatch, c
     assert cli.main(["keys", "sync-usage-plan"]) == 0
     assert capsys.readouterr().out.splitlines() == [f"added 0 key(s) to usage plan {plan_id}"]
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def unreachable_gateway(dynamodb, monkeypatch) -> Iterator[None]:
+    """API Gateway cannot be reached: nothing listens on port 9 of this machine."""
+    monkeypatch.setenv("USAGE_PLAN_ID", "someplan")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_API_GATEWAY", "http://127.0.0.1:9")
+    get_settings.cache_clear()
+    usage_plans._client.cache_clear()
+    yield
+    get_settings.cache_clear()
+    usage_plans._client.cache_clear()
+
+
+def test_a_key_the_usage_plan_cannot_take_is_not_left_usable(unreachable_gateway):
+    # When a key is created, Then creation fails as unavailable
+    with pytest.raises(Unavailable):
+        api_keys.create_key("acme", ["media:read"])
+
+    # And the stored key is revoked: the gateway would refuse it anyway
+    (stored,) = api_keys.list_keys("acme")
+    assert stored.revoked
