@@ -177,8 +177,8 @@ def _key_info(key: StoredKey) -> KeyInfo:
 
 # ---------------------------------------------------------------- keys
 def create_key(tenant_id: str, scopes: Iterable[str], label: str | None = None) -> tuple[KeyInfo, str]:
-    """Create a key (and its tenant if missing). Returns the key's info and the full key, which
-    is shown once and never stored."""
+    """Create a key (and its tenant if missing) and add it to the usage plan when there is one.
+    Returns the key's info and the full key, which is shown once and never stored."""
     validate_tenant_id(tenant_id)
     ordered_scopes = normalise_scopes(scopes)
     label = validate_label(label)
@@ -218,8 +218,8 @@ def revoke_key(key_id: str) -> KeyInfo:
 
 
 def register_keys_in_usage_plan() -> list[str]:
-    """Add every active key missing from the usage plan (keys created before it, or while
-    API Gateway was unavailable); returns their ids."""
+    """Add every active key missing from the usage plan (keys created before the plan existed or
+    without ``USAGE_PLAN_ID``); returns their ids."""
     present = usage_plans.registered()
     added = []
     for tenant in accounts_store.list_tenants():
