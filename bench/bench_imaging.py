@@ -28,9 +28,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "shared"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from markdown import table
 from photos import Photo, photos
 from PIL import Image, ImageOps
+from tables import table
 
 from medialib.imaging.pipeline import VARIANT_BOXES, WEBP_METHOD, WEBP_QUALITY, process_image, variant_sizes
 from medialib.imaging.placeholder import blurhash_of, dominant_color_of

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "shared"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from markdown import percentile, table
+from tables import percentile, table
 
 ROOT = Path(__file__).resolve().parent.parent
 START_DEADLINE_S = 120

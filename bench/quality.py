@@ -20,9 +20,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "shared"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from markdown import table
 from photos import photos
 from PIL import Image, ImageChops, ImageOps, ImageStat
+from tables import table
 
 from medialib.imaging.pipeline import process_image
 
