@@ -11,6 +11,7 @@ runs on one thread (VIPS_CONCURRENCY=1) with its operation cache off: the proces
 1,769 MB, one vCPU, and each upload is processed once.
 
     .venv/bin/python bench/bench_imaging.py [--runs 3] [--markdown build/bench/imaging.md]
+    .venv/bin/python bench/bench_imaging.py --webp-methods PHOTO   # encoding cost per WebP method
 """
 
 import argparse
@@ -43,9 +44,11 @@ TARGET_PEAK_MB = 300  # for any 18 MP input
 
 
 def naive_pipeline(data: bytes) -> None:
-    """Full decode, every variant resized from the full-size image, WebP method 6."""
+    """Full decode, every variant resized from the full-size image, WebP method 6; transparency
+    kept, as the pipeline keeps it, so both write the same variants."""
     with Image.open(BytesIO(data)) as opened:
-        image = ImageOps.exif_transpose(opened).convert("RGB")
+        image = ImageOps.exif_transpose(opened)
+        image = image.convert("RGBA" if image.has_transparency_data else "RGB")
     smallest = image
     for _name, size in variant_sizes(*image.size):
         smallest = image.resize(size, Image.Resampling.LANCZOS)
@@ -73,11 +76,19 @@ def libvips_pipeline(data: bytes) -> None:
     dominant_color_of(smallest)
 
 
+def pillow_decode(data: bytes) -> None:
+    """Only Pillow's full-size decode: the floor of any Pillow pipeline that cannot draft."""
+    with Image.open(BytesIO(data)) as opened:
+        opened.load()
+
+
 PIPELINES: dict[str, Callable[[bytes], object]] = {
     "pipeline": process_image,
     "naive": naive_pipeline,
     "libvips": libvips_pipeline,
+    "decode": pillow_decode,
 }
+COMPARED = ("pipeline", "naive", "libvips")  # the memory column; decode is a reference time
 
 
 def child(pipeline: str, path: str, runs: int) -> None:
@@ -140,7 +151,7 @@ def run(runs: int) -> str:
                 *(f"{wall[name] * 1000:.0f}" for name in PIPELINES),
                 f"{vs_naive:.2f}×",
                 f"{vs_vips:.2f}×",
-                " / ".join(f"{peak[name]:.0f}" for name in PIPELINES),
+                " / ".join(f"{peak[name]:.0f}" for name in COMPARED),
             ]
         )
         print(" | ".join(rows[-1]), file=sys.stderr)
@@ -150,6 +161,7 @@ def run(runs: int) -> str:
         "pipeline ms",
         "naive ms",
         "libvips ms",
+        "Pillow decode alone ms",
         "naive ÷ pipeline (≥1.5×)",
         "pipeline ÷ libvips (≤1.3×)",
         "peak RSS MB pipeline / naive / libvips",
@@ -169,17 +181,54 @@ def _misses(photo: Photo, vs_naive: float, vs_vips: float, peak_mb: float) -> li
     return misses
 
 
+def webp_methods(path: Path, runs: int) -> str:
+    """CPU time and bytes of encoding one photo's variants at each WebP method (decode and resize
+    excluded), against method 4."""
+    with Image.open(path) as opened:
+        sizes = variant_sizes(*opened.size)
+        opened.draft(None, sizes[0][1])
+        current = opened.convert("RGB")
+    variants = []
+    for _name, size in sizes:
+        current = current.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+        variants.append(current)
+    results = {}
+    for method in range(7):
+        times = []
+        for _ in range(runs):
+            start = time.process_time()
+            written = sum(len(_encode(variant, method)) for variant in variants)
+            times.append(time.process_time() - start)
+        results[method] = (statistics.median(times), written)
+    ref_cpu, ref_size = results[WEBP_METHOD]
+    rows = [
+        [method, f"{cpu * 1000:.1f}", f"{size:,}", f"{cpu / ref_cpu:.2f}× / {size / ref_size:.3f}"]
+        for method, (cpu, size) in results.items()
+    ]
+    return table(["method", "CPU ms", "bytes", f"vs method {WEBP_METHOD} (CPU / bytes)"], rows)
+
+
+def _encode(image: Image.Image, method: int) -> bytes:
+    out = BytesIO()
+    image.save(out, "WEBP", quality=WEBP_QUALITY, method=method)
+    return out.getvalue()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=3, help="timed runs per measurement (after a first run)")
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
+    parser.add_argument("--webp-methods", type=Path, metavar="PHOTO", help="only the WebP method table")
     parser.add_argument("--child", nargs=3, metavar=("PIPELINE", "PATH", "RUNS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         pipeline, path, runs = args.child
         child(pipeline, path, int(runs))
+        return
+    if args.webp_methods:
+        print(webp_methods(args.webp_methods, args.runs))
         return
     markdown = run(args.runs)
     print(markdown)
