@@ -66,6 +66,9 @@ _EXIF_BEFORE_PIXELS = _DRAFTABLE_FORMATS | {"WEBP"}
 # Modes Pillow resizes with a proper filter and that ImageCms or convert() can take to sRGB.
 _RESIZABLE_MODES = frozenset({"L", "LA", "RGB", "RGBA", "CMYK"})
 _ICC_MODES = frozenset({"L", "RGB", "RGBA", "CMYK"})
+# Modes resized in one piece: Pillow resizes them as they are (RGBA would first be premultiplied
+# into a full-size copy, and other modes need a conversion, so those go band by band).
+_RESIZED_WHOLE = frozenset({"L", "RGB", "CMYK"})
 # Source pixels converted and resized at a time for the largest variant. The decoded frame (up to
 # 4 bytes a pixel) is the only full-size buffer: a whole-frame mode conversion, alpha premultiply
 # or transpose would each add another, doubling the peak of a 50-megapixel image.
@@ -229,6 +232,9 @@ def _resized_in_bands(frame: Image.Image, size: tuple[int, int]) -> Image.Image:
     width, height = frame.size
     if (width, height) == size:
         return _resizable(frame)
+    if frame.mode in _RESIZED_WHOLE:
+        # No conversion and no premultiplied copy: one resize allocates only its output.
+        return frame.resize(size, Image.Resampling.LANCZOS, reducing_gap=_REDUCING_GAP)
     scale = height / size[1]
     margin = math.ceil(_LANCZOS_SUPPORT * max(scale, 1.0)) + 1
     rows = max(16, int(_BAND_PIXELS / (width * scale)))  # output rows per band
