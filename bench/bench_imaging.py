@@ -63,8 +63,15 @@ def libvips_pipeline(data: bytes) -> None:
     import pyvips
 
     # In memory: the decode is a sequential stream, and every smaller variant reads this one again.
+    # Colour-managed only with an embedded profile, like the pipeline (an export profile alone
+    # would transform every image).
+    profiled = pyvips.Image.new_from_buffer(data, "").get_typeof("icc-profile-data") != 0
     current = pyvips.Image.thumbnail_buffer(
-        data, VARIANT_BOXES[0], height=VARIANT_BOXES[0], size="down", export_profile="srgb"
+        data,
+        VARIANT_BOXES[0],
+        height=VARIANT_BOXES[0],
+        size="down",
+        **({"export_profile": "srgb"} if profiled else {}),
     )
     for box in VARIANT_BOXES:
         if max(current.width, current.height) > box:
