@@ -16,7 +16,7 @@ ARTIFACTS := $(PY) -m tests.artifacts.lambda_artifacts
 # An interpreter of the template's Python version (python3.12 on PATH, else pyenv's).
 LAMBDA_PYTHON = $(shell $(PY) -c 'from tests.artifacts.lambda_artifacts import runtime_python; print(runtime_python() or "")')
 
-.PHONY: install dev invoke lint test test-fast e2e bench lambda-artifacts build deploy clean
+.PHONY: install dev invoke lint test test-fast e2e bench bench-cold-start lambda-artifacts build deploy clean
 
 $(INSTALLED): requirements-dev.txt layers/deps/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ e2e: install
 
 bench: install
 	$(PY) bench/bench_imaging.py
+
+# Every handler's import time on the runtime's Python from the built layers, against boto3's.
+bench: bench-cold-start
+bench-cold-start: install lambda-artifacts
+	$(PY) bench/bench_cold_start.py $(BENCH_ARGS)
 
 # The layers built by their Makefiles, the functions' code copied, all compiled for the runtime;
 # about 10 s, then nothing until an input changes. Without the runtime's Python it stages

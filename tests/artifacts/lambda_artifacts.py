@@ -197,9 +197,12 @@ def lambda_path(build: Path, function: Function) -> list[Path]:
     return [build / function.logical_id, *(build / layer / "python" for layer in function.layers)]
 
 
-def import_handler(python: str, build: Path, function: Function) -> dict[str, Any]:
+def import_handler(
+    python: str, build: Path, function: Function, settings: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Imports the function's handler in a fresh runtime interpreter with bytecode writing off
-    and nothing but the function's code, its layers and the standard library on sys.path."""
+    and nothing but the function's code, its layers and the standard library on sys.path
+    (``settings`` adds to or overrides its environment)."""
     environment = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": os.pathsep.join(str(path) for path in lambda_path(build, function)),
@@ -213,6 +216,7 @@ def import_handler(python: str, build: Path, function: Function) -> dict[str, An
         "POWERTOOLS_SERVICE_NAME": "medialib",
         "POWERTOOLS_METRICS_NAMESPACE": "MediaLibrary",
         **DUMMY_SETTINGS,
+        **(settings or {}),
     }
     # -S: no site-packages, so nothing installed on this machine can stand in for a layer.
     result = subprocess.run(
