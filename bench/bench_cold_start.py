@@ -39,7 +39,8 @@ from tests.artifacts.lambda_artifacts import (
 TARGET_RATIO = 1.5
 BASELINE = Function("import boto3", "", "boto3.client", ("DepsLayer",))
 ENVIRONMENTS = {
-    "as deployed": {},
+    # Powertools and X-Ray tell Lambda by LAMBDA_TASK_ROOT; only its presence matters here.
+    "as deployed": {"LAMBDA_TASK_ROOT": "/var/task"},
     "tracing off": {"POWERTOOLS_TRACE_DISABLED": "true"},
 }
 
@@ -51,9 +52,9 @@ def serves_requests(function: Function) -> bool:
     return function.logical_id == "AuthorizerFunction" or any(event["Type"] == "Api" for event in events)
 
 
-def measure(python: str, build: Path, runs: int) -> dict[str, dict[str, float]]:
+def measure(python: str, build: Path, runs: int, chosen: list[Function]) -> dict[str, dict[str, float]]:
     """Median import ms per environment and function (the baseline included)."""
-    subjects = [BASELINE, *functions()]
+    subjects = [BASELINE, *chosen]
     medians: dict[str, dict[str, float]] = {}
     for label, settings in ENVIRONMENTS.items():
         samples: dict[str, list[float]] = {subject.logical_id: [] for subject in subjects}
@@ -65,7 +66,7 @@ def measure(python: str, build: Path, runs: int) -> dict[str, dict[str, float]]:
     return medians
 
 
-def report(medians: dict[str, dict[str, float]], runs: int) -> bool:
+def report(medians: dict[str, dict[str, float]], runs: int, chosen: list[Function]) -> bool:
     """Prints the table (Markdown, as bench/README.md shows it); True if every target is met."""
     labels = list(ENVIRONMENTS)
     header = " | ".join(f"{label}: ms (x boto3)" for label in labels)
@@ -74,7 +75,7 @@ def report(medians: dict[str, dict[str, float]], runs: int) -> bool:
     baseline = {label: medians[label][BASELINE.logical_id] for label in labels}
     print("| `import boto3` | " + " | ".join(f"{baseline[label]:.0f} (1.00x)" for label in labels) + " | |")
     met = True
-    for function in functions():
+    for function in chosen:
         ratios = {label: medians[label][function.logical_id] / baseline[label] for label in labels}
         ms = {label: medians[label][function.logical_id] for label in labels}
         cells = " | ".join(f"{ms[label]:.0f} ({ratios[label]:.2f}x)" for label in labels)
@@ -93,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--runs", type=int, default=9, help="imports per handler and environment")
     parser.add_argument("--build", type=Path, default=ROOT / "build" / "lambda", help="the built artifacts")
+    parser.add_argument("--only", help="comma-separated logical ids (default: every function)")
     args = parser.parse_args(argv)
+    chosen = [f for f in functions() if not args.only or f.logical_id in args.only.split(",")]
     python = runtime_python()
     if python is None:
         print(f"python{runtime_version()} not found (on PATH or in pyenv)", file=sys.stderr)
@@ -101,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.build / STAGED).exists() and not (args.build / "template.yaml").exists():
         print(f"no artifacts in {args.build}: run `make lambda-artifacts` first", file=sys.stderr)
         return 1
-    met = report(measure(python, args.build, args.runs), args.runs)
+    met = report(measure(python, args.build, args.runs, chosen), args.runs, chosen)
     print("every target met" if met else "a target is missed (see **over**)")
     return 0
 
