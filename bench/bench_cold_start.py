@@ -5,7 +5,9 @@ Each import runs in a fresh python3.12 process (the template's runtime) from the
 precompiled artifacts (`make lambda-artifacts` stages them in build/lambda), with bytecode
 writing off and only the function's code, its layers and the standard library on sys.path, as
 on Lambda. The functions and the baseline take turns, so a slow moment of the machine touches
-them alike; each figure is the median of the runs.
+them alike; each figure is the median of the runs. The time is the importing process's CPU time
+(`time.process_time`): on an idle machine it is the wall time (the files are in the page cache),
+and on a busy one it still counts only this import's work.
 
 Two environments: as deployed (the template's `Tracing: Active`, so Powertools' Tracer is on) and
 with tracing off (`POWERTOOLS_TRACE_DISABLED=true`, as the local stack and the tests run).
@@ -61,7 +63,7 @@ def measure(python: str, build: Path, runs: int, chosen: list[Function]) -> dict
         for _ in range(runs):
             for subject in subjects:
                 result = import_handler(python, build, subject, settings)
-                samples[subject.logical_id].append(result["import_ms"])
+                samples[subject.logical_id].append(result["import_cpu_ms"])
         medians[label] = {name: statistics.median(values) for name, values in samples.items()}
     return medians
 

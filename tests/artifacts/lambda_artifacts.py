@@ -52,11 +52,12 @@ def source_to_code(self, data, path, *args, **kwargs):
     return _source_to_code(self, data, path, *args, **kwargs)
 importlib.machinery.SourceFileLoader.source_to_code = source_to_code
 module_name, handler_name = sys.argv[1].rsplit(".", 1)
-start = time.perf_counter()
+start, cpu_start = time.perf_counter(), time.process_time()
 handler = getattr(importlib.import_module(module_name), handler_name)
-elapsed = time.perf_counter() - start
+elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
 print(json.dumps({
     "import_ms": round(elapsed * 1000, 1),
+    "import_cpu_ms": round(cpu * 1000, 1),
     "callable": callable(handler),
     "compiled": compiled,
     "files": sorted({getattr(m, "__file__", None) or "" for m in list(sys.modules.values())} - {""}),
