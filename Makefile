@@ -58,7 +58,7 @@ bench-cold-start: install lambda-artifacts
 # The layers built by their Makefiles, the functions' code copied, all compiled for the runtime;
 # about 10 s, then nothing until an input changes. Without the runtime's Python it stages
 # nothing and the import check skips.
-$(LAMBDA_BUILD)/.staged: $(INSTALLED) template.yaml layers/deps/Makefile layers/deps/requirements.txt \
+$(LAMBDA_BUILD)/.staged: $(INSTALLED) template.yaml layers/lambda.mk layers/deps/Makefile layers/deps/requirements.txt \
 		shared/Makefile $(shell find shared/medialib functions -name '*.py' 2>/dev/null)
 	$(ARTIFACTS) stage $(LAMBDA_BUILD)
 
@@ -69,21 +69,30 @@ $(SAM_INSTALLED):
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check aws-sam-cli==$(SAM_CLI_VERSION)
 	touch $@
 
-# Deployable artifacts in .aws-sam/build for the template's architecture, without Docker: SAM
-# builds the layers through their Makefiles (wheels for the Lambda platform, compiled for its
-# Python), the functions' code is compiled after it, the unzipped sizes are printed (each
-# function with its layers must stay under 250 MiB) and every handler is imported from them.
+# Deployable artifacts in .aws-sam/build for ARCH (x86_64, the default, or arm64), without
+# Docker: SAM builds the layers through their Makefiles (wheels for the Lambda platform and
+# ARCH, compiled for its Python), the functions' code is compiled after it, the unzipped sizes
+# are printed (each function with its layers must stay under 250 MiB) and, when ARCH is this
+# machine's, every handler is imported from them (another architecture's wheels cannot load
+# here). Each ARCH keeps its own SAM cache, since a layer's cache key does not include it.
+ARCH ?= x86_64
+HOST_ARCH := $(shell uname -m | sed 's/aarch64/arm64/')
 build: install $(SAM_INSTALLED)
 	@python="$(LAMBDA_PYTHON)"; \
 	test -n "$$python" || { echo "make build needs the template's Python (python3.12) on PATH or in pyenv" >&2; exit 1; }; \
-	echo "sam build with $$python"; \
-	PATH="$$(dirname "$$python"):$$PATH" LAMBDA_PYTHON="$$python" SAM_CLI_TELEMETRY=0 $(SAM) build
+	echo "sam build for $(ARCH) with $$python"; \
+	PATH="$$(dirname "$$python"):$$PATH" LAMBDA_PYTHON="$$python" LAMBDA_ARCH=$(ARCH) SAM_CLI_TELEMETRY=0 \
+		$(SAM) build --cache-dir .aws-sam/cache-$(ARCH) --parameter-overrides Architecture=$(ARCH)
 	$(ARTIFACTS) compile .aws-sam/build
 	$(ARTIFACTS) sizes .aws-sam/build
+ifeq ($(ARCH),$(HOST_ARCH))
 	MEDIALIB_LAMBDA_BUILD=.aws-sam/build $(PY) -m pytest -q tests/artifacts
+else
+	@echo "import check skipped: $(ARCH) wheels cannot be imported on this $(HOST_ARCH) machine"
+endif
 
 deploy: build
-	SAM_CLI_TELEMETRY=0 $(SAM) deploy --guided
+	SAM_CLI_TELEMETRY=0 $(SAM) deploy --guided --parameter-overrides Architecture=$(ARCH)
 
 clean:
 	rm -rf $(VENV) .aws-sam $(LAMBDA_BUILD) .pytest_cache .ruff_cache

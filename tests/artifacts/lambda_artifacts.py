@@ -14,6 +14,7 @@ import argparse
 import glob
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -142,6 +143,12 @@ def runtime_python(version: str | None = None) -> str | None:
     return None
 
 
+def host_architecture() -> str:
+    """This machine's architecture as Lambda names it (``x86_64`` or ``arm64``)."""
+    machine = platform.machine().lower()
+    return "arm64" if machine in ("aarch64", "arm64") else machine
+
+
 def stage(destination: Path, python: str) -> None:
     """What `sam build` produces, without SAM: each makefile layer built by its Makefile, each
     function's code copied (without caches, as SAM's Python builder copies it) and compiled."""
@@ -154,10 +161,18 @@ def stage(destination: Path, python: str) -> None:
         with tempfile.TemporaryDirectory() as scratch:  # SAM builds in a scratch copy too
             source = Path(scratch) / "source"
             shutil.copytree(ROOT / layer.content_uri, source, ignore=shutil.ignore_patterns("__pycache__"))
+            # As SAM runs it: in the scratch copy, naming the original Makefile (its includes
+            # resolve from there), for this machine's architecture so the import check can run.
+            makefile = ROOT / layer.content_uri / "Makefile"
             subprocess.run(
-                ["make", "--no-print-directory", f"build-{layer.logical_id}"],
+                ["make", "--no-print-directory", "-f", str(makefile), f"build-{layer.logical_id}"],
                 cwd=source,
-                env={**os.environ, "ARTIFACTS_DIR": str(target.resolve()), "LAMBDA_PYTHON": python},
+                env={
+                    **os.environ,
+                    "ARTIFACTS_DIR": str(target.resolve()),
+                    "LAMBDA_PYTHON": python,
+                    "LAMBDA_ARCH": host_architecture(),
+                },
                 check=True,
             )
     for function in functions():
