@@ -72,9 +72,9 @@ $(SAM_INSTALLED):
 # Deployable artifacts in .aws-sam/build for ARCH (x86_64, the default, or arm64), without
 # Docker: SAM builds the layers through their Makefiles (wheels for the Lambda platform and
 # ARCH, compiled for its Python), the functions' code is compiled after it, the unzipped sizes
-# are printed (each function with its layers must stay under 250 MiB) and, when ARCH is this
-# machine's, every handler is imported from them (another architecture's wheels cannot load
-# here). Each ARCH keeps its own SAM cache, since a layer's cache key does not include it.
+# are printed (each function with its layers must stay under 250 MiB), every native library and
+# executable must be built for ARCH and, when ARCH is this machine's, every handler is imported
+# from them (another architecture's wheels cannot load here). Each ARCH keeps its own SAM cache, since a layer's cache key does not include it.
 ARCH ?= x86_64
 HOST_ARCH := $(shell uname -m | sed 's/aarch64/arm64/')
 build: install $(SAM_INSTALLED)
@@ -85,6 +85,7 @@ build: install $(SAM_INSTALLED)
 		$(SAM) build --cache-dir .aws-sam/cache-$(ARCH) --parameter-overrides Architecture=$(ARCH)
 	$(ARTIFACTS) compile .aws-sam/build
 	$(ARTIFACTS) sizes .aws-sam/build
+	$(ARTIFACTS) machine .aws-sam/build --arch $(ARCH)
 ifeq ($(ARCH),$(HOST_ARCH))
 	MEDIALIB_LAMBDA_BUILD=.aws-sam/build $(PY) -m pytest -q tests/artifacts
 else

@@ -5,6 +5,7 @@ imported with the runtime's Python.
     python -m tests.artifacts.lambda_artifacts stage build/lambda      # layers by their Makefiles
     python -m tests.artifacts.lambda_artifacts compile .aws-sam/build  # functions' code, after SAM
     python -m tests.artifacts.lambda_artifacts sizes .aws-sam/build    # unzipped, < 250 MiB each
+    python -m tests.artifacts.lambda_artifacts machine .aws-sam/build --arch arm64  # native code's
     python -m tests.artifacts.lambda_artifacts imports build/lambda    # import time per handler
 """
 
@@ -254,6 +255,34 @@ def without_bytecode(build: Path, destination: Path) -> Path:
     return destination
 
 
+# ELF's e_machine (bytes 18-19, little-endian) for Lambda's two architectures.
+ELF_MACHINES = {62: "x86_64", 183: "arm64"}
+
+
+def native_code_machines(build: Path) -> dict[str, set[Path]]:
+    """Every ELF file (libraries, executables) in the built layers and functions, by the
+    architecture it was compiled for: one wheel or binary for the wrong one fails on Lambda only
+    when it is loaded, which an import check on another architecture cannot do."""
+    found: dict[str, set[Path]] = {}
+    for entry in build.rglob("*"):
+        if not entry.is_file() or entry.is_symlink():
+            continue
+        with entry.open("rb") as file:
+            header = file.read(20)
+        if len(header) == 20 and header[:4] == b"\x7fELF":
+            machine = int.from_bytes(header[18:20], "little")
+            found.setdefault(ELF_MACHINES.get(machine, f"e_machine {machine}"), set()).add(entry)
+    return found
+
+
+def _print_machines(build: Path, arch: str) -> bool:
+    machines = native_code_machines(build)
+    for machine, files in sorted(machines.items()):
+        flag = "" if machine == arch else f"  NOT {arch}: " + ", ".join(sorted(str(f) for f in files)[:5])
+        print(f"{len(files)} native files for {machine}{flag}")
+    return set(machines) <= {arch}
+
+
 def _mib(size: int) -> str:
     return f"{size / 2**20:.1f} MiB" if size >= 2**20 else f"{size / 2**10:.1f} KiB"
 
@@ -285,13 +314,16 @@ def _print_imports(python: str, build: Path, runs: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("command", choices=["stage", "compile", "sizes", "imports"])
+    parser.add_argument("command", choices=["stage", "compile", "sizes", "machine", "imports"])
     parser.add_argument("build", type=Path, help="where the artifacts are (or go), one directory per id")
     parser.add_argument("--runs", type=int, default=5, help="imports: runs per handler and variant")
+    parser.add_argument("--arch", default=host_architecture(), help="machine: x86_64 or arm64")
     args = parser.parse_args(argv)
     python = runtime_python()
     if args.command == "sizes":
         return 0 if _print_sizes(args.build) else 1
+    if args.command == "machine":
+        return 0 if _print_machines(args.build, args.arch) else 1
     if python is None:
         missing = f"python{runtime_version()} not found (on PATH or in pyenv)"
         print(f"{missing}: nothing to {args.command}", file=sys.stderr)
