@@ -78,7 +78,7 @@ def counting_aws_calls() -> Iterator[list[str]]:
     original_answer = BotocoreStubber.process_request
 
     def counted(self: Any, operation: str, params: dict[str, Any]) -> Any:
-        _operations.append(operation)
+        _operations.append(operation + _size_of(operation, params))
         return original_call(self, operation, params)
 
     def answered(self: Any, request: Any) -> Any:
@@ -95,6 +95,15 @@ def counting_aws_calls() -> Iterator[list[str]]:
     finally:
         botocore.client.BaseClient._make_api_call = original_call
         BotocoreStubber.process_request = original_answer  # type: ignore[method-assign]
+
+
+def _size_of(operation: str, params: dict[str, Any]) -> str:
+    """How many items a batch or transaction carries: DynamoDB bills each."""
+    if operation == "TransactWriteItems":
+        return f" ({len(params['TransactItems'])} items)"
+    if operation == "BatchGetItem":
+        return f" ({sum(len(table['Keys']) for table in params['RequestItems'].values())} keys)"
+    return ""
 
 
 # CPU ms in all, CPU ms of the function (not moto's), the AWS calls ("GetItem x2, Query")
