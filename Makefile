@@ -18,7 +18,7 @@ LAMBDA_PYTHON = $(shell $(PY) -c 'from tests.artifacts.lambda_artifacts import r
 
 .PHONY: install dev invoke lint test test-fast e2e bench bench-cold-start lambda-artifacts build deploy clean
 
-$(INSTALLED): requirements-dev.txt layers/deps/requirements.txt pyproject.toml
+$(INSTALLED): requirements-dev.txt layers/deps/requirements.txt layers/media_tools/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
@@ -47,11 +47,18 @@ test-fast: install lambda-artifacts  ## everything but the end-to-end tests
 e2e: install
 	$(PY) -m pytest -m e2e
 
-bench: install
-	$(PY) bench/bench_imaging.py
+# The benchmarks' own dependencies (libvips as the baseline), never in the Lambda layers.
+BENCH_INSTALLED := $(VENV)/.bench-installed
+$(BENCH_INSTALLED): $(INSTALLED) bench/requirements.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	touch $@
 
-# Every handler's import time on the runtime's Python from the built layers, against boto3's.
-bench: bench-cold-start
+bench: $(BENCH_INSTALLED)  ## every benchmark, or some: make bench ONLY=imaging,catalogue,stack (QUALITY_REF=rev for ONLY=quality)
+	$(PY) bench/run.py $(if $(ONLY),--only $(ONLY)) $(if $(QUALITY_REF),--quality-ref $(QUALITY_REF))
+
+# Every handler's import time on the runtime's Python from the built layers, against boto3's
+# (also in make bench: ONLY=cold-start).
+bench: lambda-artifacts
 bench-cold-start: install lambda-artifacts
 	$(PY) bench/bench_cold_start.py $(BENCH_ARGS)
 
@@ -59,6 +66,7 @@ bench-cold-start: install lambda-artifacts
 # about 10 s, then nothing until an input changes. Without the runtime's Python it stages
 # nothing and the import check skips.
 $(LAMBDA_BUILD)/.staged: $(INSTALLED) template.yaml layers/lambda.mk layers/deps/Makefile layers/deps/requirements.txt \
+		layers/media_tools/Makefile layers/media_tools/requirements.txt \
 		shared/Makefile $(shell find shared/medialib functions -name '*.py' 2>/dev/null)
 	$(ARTIFACTS) stage $(LAMBDA_BUILD)
 

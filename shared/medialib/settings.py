@@ -42,6 +42,11 @@ class Settings:
     media_bucket: str
     # Where originals and variants are delivered from (CloudFront in AWS, the emulator locally).
     media_base_url: str
+    # The CloudFront distribution whose cache forgets deleted files; empty where there is none.
+    media_distribution_id: str = ""
+    # The API's per-key usage plan (the stack's KeyUsagePlanId output), for the command that
+    # creates keys; empty where the gateway meters keys itself (the local stack).
+    usage_plan_id: str = ""
     upload_url_ttl_seconds: int = 900
     max_image_bytes: int = 25 * MB
     max_video_bytes: int = 1024 * MB
@@ -79,8 +84,9 @@ class Settings:
 _FIELDS = {setting.name: setting for setting in fields(Settings)}
 # Every field but the key is read from the variable of its name in capitals.
 _PLAIN_FIELDS = [name for name in _FIELDS if name != "cursor_key"]
-# The names without a default; they are the text settings.
-_REQUIRED = [name for name in _PLAIN_FIELDS if _FIELDS[name].default is MISSING]
+# Text settings (the others are whole numbers); those without a default are required.
+_TEXT = [name for name in _PLAIN_FIELDS if _FIELDS[name].type == "str"]
+_REQUIRED = [name for name in _TEXT if _FIELDS[name].default is MISSING]
 # Bounds of the numbers that have any: (least, most).
 _BOUNDS = {"upload_url_ttl_seconds": (60, 3600)}
 
@@ -110,8 +116,8 @@ def get_settings() -> Settings:
 
 def _parsed(name: str, text: str) -> tuple[object, str | None]:
     """The value of one plain setting and what is wrong with it, if anything."""
-    if name in _REQUIRED:
-        return text, None if text else "must not be empty"
+    if name in _TEXT:
+        return text, None if text or name not in _REQUIRED else "must not be empty"
     try:
         number = int(text)
     except ValueError:

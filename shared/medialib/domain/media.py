@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
+from medialib.domain.failures import FailureCode
 from medialib.domain.models import Model
 
 Kind = Literal["image", "video", "document", "model"]
@@ -117,7 +118,7 @@ class EntityRef(Model):
 
 
 class MediaError(Model):
-    code: str
+    code: FailureCode = Field(description="Why the item failed: a stable code, one of the enum's values")
     message: str
 
 
