@@ -82,7 +82,8 @@ $(SAM_INSTALLED):
 # ARCH, compiled for its Python), the functions' code is compiled after it, the unzipped sizes
 # are printed (each function with its layers must stay under 250 MiB), every native library and
 # executable must be built for ARCH and, when ARCH is this machine's, every handler is imported
-# from them (another architecture's wheels cannot load here). Each ARCH keeps its own SAM cache, since a layer's cache key does not include it.
+# from them (another architecture's wheels cannot load here). SAM's cache is off: its key
+# (.aws-sam/build.toml) ignores the architecture, so it would reuse the other one's layers.
 ARCH ?= x86_64
 HOST_ARCH := $(shell uname -m | sed 's/aarch64/arm64/')
 build: install $(SAM_INSTALLED)
@@ -90,7 +91,7 @@ build: install $(SAM_INSTALLED)
 	test -n "$$python" || { echo "make build needs the template's Python (python3.12) on PATH or in pyenv" >&2; exit 1; }; \
 	echo "sam build for $(ARCH) with $$python"; \
 	PATH="$$(dirname "$$python"):$$PATH" LAMBDA_PYTHON="$$python" LAMBDA_ARCH=$(ARCH) SAM_CLI_TELEMETRY=0 \
-		$(SAM) build --cache-dir .aws-sam/cache-$(ARCH) --parameter-overrides Architecture=$(ARCH)
+		$(SAM) build --no-cached --parameter-overrides Architecture=$(ARCH)
 	$(ARTIFACTS) compile .aws-sam/build
 	$(ARTIFACTS) sizes .aws-sam/build
 	$(ARTIFACTS) machine .aws-sam/build --arch $(ARCH)
