@@ -18,7 +18,7 @@ LAMBDA_PYTHON = $(shell $(PY) -c 'from tests.artifacts.lambda_artifacts import r
 
 .PHONY: install dev invoke lint test test-fast e2e bench lambda-artifacts build deploy clean
 
-$(INSTALLED): requirements-dev.txt layers/deps/requirements.txt pyproject.toml
+$(INSTALLED): requirements-dev.txt layers/deps/requirements.txt layers/media_tools/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
@@ -60,6 +60,7 @@ bench: $(BENCH_INSTALLED)  ## every benchmark, or some: make bench ONLY=imaging,
 # about 10 s, then nothing until an input changes. Without the runtime's Python it stages
 # nothing and the import check skips.
 $(LAMBDA_BUILD)/.staged: $(INSTALLED) template.yaml layers/deps/Makefile layers/deps/requirements.txt \
+		layers/media_tools/Makefile layers/media_tools/requirements.txt \
 		shared/Makefile $(shell find shared/medialib functions -name '*.py' 2>/dev/null)
 	$(ARTIFACTS) stage $(LAMBDA_BUILD)
 

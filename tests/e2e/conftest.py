@@ -19,6 +19,10 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 START_DEADLINE_S = 90
+# The template's per-key limits (50/s, bursts of 100) would throttle the tests that poll without
+# pausing and the 16-thread concurrency test; the stack enforces these instead. The limits
+# themselves are tested with tiny ones (tests/integration/test_usage_limits.py).
+UNTHROTTLED = ["--parameter-overrides", "KeyRateLimit=1000000", "KeyBurstLimit=1000000"]
 
 
 class StackOutput:
@@ -97,7 +101,7 @@ def stack() -> Iterator[RunningStack]:
         AWS_DEFAULT_REGION="us-east-1",
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "devstack", "--port", "0", "--aws-port", "0"],
+        [sys.executable, "-m", "devstack", "--port", "0", "--aws-port", "0", *UNTHROTTLED],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
