@@ -18,7 +18,7 @@ CHROMIUM ?= $(or $(MEDIALIB_CHROMIUM),/usr/bin/chromium)
 # An interpreter of the template's Python version (python3.12 on PATH, else pyenv's).
 LAMBDA_PYTHON = $(shell $(PY) -c 'from tests.artifacts.lambda_artifacts import runtime_python; print(runtime_python() or "")')
 
-.PHONY: install dev invoke lint test test-fast e2e browser-check screenshots bench lambda-artifacts build deploy deploy-web clean
+.PHONY: install dev invoke lint test test-fast e2e browser-check screenshots bench bench-cold-start lambda-artifacts build deploy deploy-web clean
 
 $(INSTALLED): requirements-dev.txt layers/deps/requirements.txt layers/media_tools/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -72,10 +72,16 @@ $(BENCH_INSTALLED): $(INSTALLED) bench/requirements.txt
 bench: $(BENCH_INSTALLED)  ## every benchmark, or some: make bench ONLY=imaging,catalogue,stack (QUALITY_REF=rev for ONLY=quality)
 	$(PY) bench/run.py $(if $(ONLY),--only $(ONLY)) $(if $(QUALITY_REF),--quality-ref $(QUALITY_REF))
 
+# Every handler's import time on the runtime's Python from the built layers, against boto3's
+# (also in make bench: ONLY=cold-start).
+bench: lambda-artifacts
+bench-cold-start: install lambda-artifacts
+	$(PY) bench/bench_cold_start.py $(BENCH_ARGS)
+
 # The layers built by their Makefiles, the functions' code copied, all compiled for the runtime;
 # about 10 s, then nothing until an input changes. Without the runtime's Python it stages
 # nothing and the import check skips.
-$(LAMBDA_BUILD)/.staged: $(INSTALLED) template.yaml layers/deps/Makefile layers/deps/requirements.txt \
+$(LAMBDA_BUILD)/.staged: $(INSTALLED) template.yaml layers/lambda.mk layers/deps/Makefile layers/deps/requirements.txt \
 		layers/media_tools/Makefile layers/media_tools/requirements.txt \
 		shared/Makefile $(shell find shared/medialib functions -name '*.py' 2>/dev/null)
 	$(ARTIFACTS) stage $(LAMBDA_BUILD)
@@ -87,21 +93,32 @@ $(SAM_INSTALLED):
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check aws-sam-cli==$(SAM_CLI_VERSION)
 	touch $@
 
-# Deployable artifacts in .aws-sam/build for the template's architecture, without Docker: SAM
-# builds the layers through their Makefiles (wheels for the Lambda platform, compiled for its
-# Python), the functions' code is compiled after it, the unzipped sizes are printed (each
-# function with its layers must stay under 250 MiB) and every handler is imported from them.
+# Deployable artifacts in .aws-sam/build for ARCH (x86_64, the default, or arm64), without
+# Docker: SAM builds the layers through their Makefiles (wheels for the Lambda platform and
+# ARCH, compiled for its Python), the functions' code is compiled after it, the unzipped sizes
+# are printed (each function with its layers must stay under 250 MiB), every native library and
+# executable must be built for ARCH and, when ARCH is this machine's, every handler is imported
+# from them (another architecture's wheels cannot load here). SAM's cache is off: its key
+# (.aws-sam/build.toml) ignores the architecture, so it would reuse the other one's layers.
+ARCH ?= x86_64
+HOST_ARCH := $(shell uname -m | sed 's/aarch64/arm64/')
 build: install $(SAM_INSTALLED)
 	@python="$(LAMBDA_PYTHON)"; \
 	test -n "$$python" || { echo "make build needs the template's Python (python3.12) on PATH or in pyenv" >&2; exit 1; }; \
-	echo "sam build with $$python"; \
-	PATH="$$(dirname "$$python"):$$PATH" LAMBDA_PYTHON="$$python" SAM_CLI_TELEMETRY=0 $(SAM) build
+	echo "sam build for $(ARCH) with $$python"; \
+	PATH="$$(dirname "$$python"):$$PATH" LAMBDA_PYTHON="$$python" LAMBDA_ARCH=$(ARCH) SAM_CLI_TELEMETRY=0 \
+		$(SAM) build --no-cached --parameter-overrides Architecture=$(ARCH)
 	$(ARTIFACTS) compile .aws-sam/build
 	$(ARTIFACTS) sizes .aws-sam/build
+	$(ARTIFACTS) machine .aws-sam/build --arch $(ARCH)
+ifeq ($(ARCH),$(HOST_ARCH))
 	MEDIALIB_LAMBDA_BUILD=.aws-sam/build $(PY) -m pytest -q tests/artifacts
+else
+	@echo "import check skipped: $(ARCH) wheels cannot be imported on this $(HOST_ARCH) machine"
+endif
 
 deploy: build
-	SAM_CLI_TELEMETRY=0 $(SAM) deploy --guided
+	SAM_CLI_TELEMETRY=0 $(SAM) deploy --guided --parameter-overrides Architecture=$(ARCH)
 
 # The media browser onto the deployed stack's CDN (https://<cdn>/web/index.html), with your AWS profile.
 deploy-web: install

@@ -6,8 +6,9 @@ and PNGs; `gnome-backgrounds`: 17 MP WebPs), fetched with `apt-get download` int
 
 Every (photo, pipeline) runs in a fresh child process: one first run, after which the child reads
 its resident-set high-water mark (VmHWM: Pillow's and libvips' pixel buffers are invisible to
-tracemalloc, and ru_maxrss would carry the parent's peak across fork), then timed runs. libvips
-runs on one thread (VIPS_CONCURRENCY=1) with its operation cache off: the process function has
+tracemalloc, and ru_maxrss would carry the parent's peak across fork), then timed runs, compared
+by median CPU time (all threads), which other jobs on the machine barely move. libvips runs on
+one thread (VIPS_CONCURRENCY=1) with its operation cache off: the process function has
 1,769 MB, one vCPU, and each upload is processed once.
 
     .venv/bin/python bench/bench_imaging.py [--runs 3] [--markdown build/bench/imaging.md]

@@ -1,6 +1,6 @@
 """Every benchmark, one after the other; the markdown tables in build/bench/results.md.
 
-    .venv/bin/python bench/run.py                              # imaging, catalogue, stack
+    .venv/bin/python bench/run.py                              # imaging, catalogue, stack, cold-start
     .venv/bin/python bench/run.py --only imaging,stack
     .venv/bin/python bench/run.py --only quality --quality-ref <git revision>
 
@@ -24,8 +24,10 @@ BENCHMARKS = {
     "catalogue": ("Catalogue listing cost", ["bench/bench_catalogue.py"]),
     "stack": ("Through the local stack", ["bench/bench_stack.py"]),
     "quality": ("Variant quality against another revision", ["bench/quality.py"]),
+    # Needs the staged Lambda artifacts (make lambda-artifacts, a prerequisite of make bench).
+    "cold-start": ("Cold start", ["bench/bench_cold_start.py"]),
 }
-DEFAULT = ("imaging", "catalogue", "stack")
+DEFAULT = ("imaging", "catalogue", "stack", "cold-start")
 
 
 def selected(only: str | None) -> list[str]:

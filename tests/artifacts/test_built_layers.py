@@ -26,8 +26,10 @@ from tests.artifacts.lambda_artifacts import (
     UNZIPPED_LIMIT,
     Function,
     functions,
+    host_architecture,
     import_handler,
     layers,
+    native_code_machines,
     runtime_python,
     runtime_version,
     sizes,
@@ -158,6 +160,14 @@ def test_every_function_with_its_layers_fits_lambdas_unzipped_limit(build):
     over = {function_id: total for function_id, total in totals.items() if total >= UNZIPPED_LIMIT}
 
     assert totals and over == {}
+
+
+def test_every_native_library_is_built_for_the_architecture_of_the_artifacts(build):
+    machines = native_code_machines(build)
+
+    # Pillow, pydantic-core, cffi and others ship compiled code: there is some, all for this
+    # machine (the artifacts the tests import are built for it).
+    assert set(machines) == {host_architecture()}
 
 
 def _normalised(name: str) -> str:

@@ -246,7 +246,7 @@ def test_only_the_functions_that_process_files_get_the_media_tools_and_room_for_
         layers = _layers_of(function)
         assert any(layer.startswith("DepsLayer") for layer in layers)
         assert any(layer.startswith("SharedLayer") for layer in layers)
-    largest_video = Settings.model_fields["max_video_bytes"].default
+    largest_video = Settings.max_video_bytes  # the default (a dataclass field's class attribute)
     for logical_id in with_tools:
         room = _properties(functions[logical_id])["EphemeralStorage"]["Size"] * 1024 * 1024
         assert room >= largest_video + 512 * 1024 * 1024  # the video, and what else /tmp holds

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import IO, Any
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -26,6 +25,10 @@ _MISSING = {"404", "NoSuchKey", "NotFound", "412", "PreconditionFailed"}
 
 @lru_cache(maxsize=1)
 def _client() -> Any:
+    # boto3 (with s3transfer) is imported here: most API routes never touch S3, so only the
+    # requests that do pay for it, not every cold start (bench/bench_cold_start.py).
+    import boto3
+
     config = Config(
         signature_version="s3v4",
         retries={"mode": "standard", "max_attempts": 4},
