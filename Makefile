@@ -13,12 +13,14 @@ SAM_INSTALLED := $(SAM_VENV)/.installed-$(SAM_CLI_VERSION)
 # The functions and layers as `sam build` lays them out, staged without SAM for the import check.
 LAMBDA_BUILD := build/lambda
 ARTIFACTS := $(PY) -m tests.artifacts.lambda_artifacts
+# The browser tests' Chromium (Debian's package; Playwright's own download is not used).
+CHROMIUM ?= $(or $(MEDIALIB_CHROMIUM),/usr/bin/chromium)
 # An interpreter of the template's Python version (python3.12 on PATH, else pyenv's).
 LAMBDA_PYTHON = $(shell $(PY) -c 'from tests.artifacts.lambda_artifacts import runtime_python; print(runtime_python() or "")')
 
-.PHONY: install dev invoke lint test test-fast e2e bench lambda-artifacts build deploy clean
+.PHONY: install dev invoke lint test test-fast e2e browser-check screenshots bench bench-cold-start lambda-artifacts build deploy deploy-web clean
 
-$(INSTALLED): requirements-dev.txt layers/deps/requirements.txt pyproject.toml
+$(INSTALLED): requirements-dev.txt layers/deps/requirements.txt layers/media_tools/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
@@ -38,22 +40,49 @@ lint: install
 	$(VENV)/bin/mypy shared/medialib functions devstack
 	$(VENV)/bin/cfn-lint template.yaml
 
-test: lint lambda-artifacts  ## ruff, mypy, cfn-lint, then unit + integration + end-to-end tests
+test: lint lambda-artifacts browser-check  ## ruff, mypy, cfn-lint, then unit + integration + end-to-end (and browser) tests
 	$(PY) -m pytest
 
 test-fast: install lambda-artifacts  ## everything but the end-to-end tests
 	$(PY) -m pytest -m "not e2e"
 
-e2e: install
+e2e: install browser-check
 	$(PY) -m pytest -m e2e
 
-bench: install
-	$(PY) bench/bench_imaging.py
+# On CI (CI=true) a missing Chromium stops the run: no browser test may be skipped there.
+browser-check:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  if [ "$$CI" = "true" ]; then \
+	    echo "make: Chromium is missing at $(CHROMIUM); the browser tests (tests/browser) need it on CI." >&2; \
+	    echo "      Install it: sudo apt-get install -y chromium chromium-driver (.ci/run does this)." >&2; \
+	    exit 1; \
+	  fi; \
+	  echo "make: no Chromium at $(CHROMIUM): the browser tests will be skipped (sudo apt-get install -y chromium chromium-driver)." >&2; \
+	fi
+
+screenshots: install  ## docs/media-browser-*.png, from a local stack of its own and Chromium
+	$(PY) -m tests.browser.screenshots
+
+# The benchmarks' own dependencies (libvips as the baseline), never in the Lambda layers.
+BENCH_INSTALLED := $(VENV)/.bench-installed
+$(BENCH_INSTALLED): $(INSTALLED) bench/requirements.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	touch $@
+
+bench: $(BENCH_INSTALLED)  ## every benchmark, or some: make bench ONLY=imaging,catalogue,stack (QUALITY_REF=rev for ONLY=quality)
+	$(PY) bench/run.py $(if $(ONLY),--only $(ONLY)) $(if $(QUALITY_REF),--quality-ref $(QUALITY_REF))
+
+# Every handler's import time on the runtime's Python from the built layers, against boto3's
+# (also in make bench: ONLY=cold-start).
+bench: lambda-artifacts
+bench-cold-start: install lambda-artifacts
+	$(PY) bench/bench_cold_start.py $(BENCH_ARGS)
 
 # The layers built by their Makefiles, the functions' code copied, all compiled for the runtime;
 # about 10 s, then nothing until an input changes. Without the runtime's Python it stages
 # nothing and the import check skips.
-$(LAMBDA_BUILD)/.staged: $(INSTALLED) template.yaml layers/deps/Makefile layers/deps/requirements.txt \
+$(LAMBDA_BUILD)/.staged: $(INSTALLED) template.yaml layers/lambda.mk layers/deps/Makefile layers/deps/requirements.txt \
+		layers/media_tools/Makefile layers/media_tools/requirements.txt \
 		shared/Makefile $(shell find shared/medialib functions -name '*.py' 2>/dev/null)
 	$(ARTIFACTS) stage $(LAMBDA_BUILD)
 
@@ -64,21 +93,36 @@ $(SAM_INSTALLED):
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check aws-sam-cli==$(SAM_CLI_VERSION)
 	touch $@
 
-# Deployable artifacts in .aws-sam/build for the template's architecture, without Docker: SAM
-# builds the layers through their Makefiles (wheels for the Lambda platform, compiled for its
-# Python), the functions' code is compiled after it, the unzipped sizes are printed (each
-# function with its layers must stay under 250 MiB) and every handler is imported from them.
+# Deployable artifacts in .aws-sam/build for ARCH (x86_64, the default, or arm64), without
+# Docker: SAM builds the layers through their Makefiles (wheels for the Lambda platform and
+# ARCH, compiled for its Python), the functions' code is compiled after it, the unzipped sizes
+# are printed (each function with its layers must stay under 250 MiB), every native library and
+# executable must be built for ARCH and, when ARCH is this machine's, every handler is imported
+# from them (another architecture's wheels cannot load here). SAM's cache is off: its key
+# (.aws-sam/build.toml) ignores the architecture, so it would reuse the other one's layers.
+ARCH ?= x86_64
+HOST_ARCH := $(shell uname -m | sed 's/aarch64/arm64/')
 build: install $(SAM_INSTALLED)
 	@python="$(LAMBDA_PYTHON)"; \
 	test -n "$$python" || { echo "make build needs the template's Python (python3.12) on PATH or in pyenv" >&2; exit 1; }; \
-	echo "sam build with $$python"; \
-	PATH="$$(dirname "$$python"):$$PATH" LAMBDA_PYTHON="$$python" SAM_CLI_TELEMETRY=0 $(SAM) build
+	echo "sam build for $(ARCH) with $$python"; \
+	PATH="$$(dirname "$$python"):$$PATH" LAMBDA_PYTHON="$$python" LAMBDA_ARCH=$(ARCH) SAM_CLI_TELEMETRY=0 \
+		$(SAM) build --no-cached --parameter-overrides Architecture=$(ARCH)
 	$(ARTIFACTS) compile .aws-sam/build
 	$(ARTIFACTS) sizes .aws-sam/build
+	$(ARTIFACTS) machine .aws-sam/build --arch $(ARCH)
+ifeq ($(ARCH),$(HOST_ARCH))
 	MEDIALIB_LAMBDA_BUILD=.aws-sam/build $(PY) -m pytest -q tests/artifacts
+else
+	@echo "import check skipped: $(ARCH) wheels cannot be imported on this $(HOST_ARCH) machine"
+endif
 
 deploy: build
-	SAM_CLI_TELEMETRY=0 $(SAM) deploy --guided
+	SAM_CLI_TELEMETRY=0 $(SAM) deploy --guided --parameter-overrides Architecture=$(ARCH)
+
+# The media browser onto the deployed stack's CDN (https://<cdn>/web/index.html), with your AWS profile.
+deploy-web: install
+	$(PY) -m devstack.deploy_web --stack $(or $(STACK),medialib)
 
 clean:
 	rm -rf $(VENV) .aws-sam $(LAMBDA_BUILD) .pytest_cache .ruff_cache

@@ -94,6 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     try:
         print(f"API        {stack.api_url}  (try {stack.api_url}/v1/docs)")
+        print(f"Browser    {stack.api_url}/  (the media browser; sign in with the API key)")
         print(f"Media      {stack.media_url}  (item URLs: the local CloudFront distribution)")
         print(f"Emulator   {stack.aws_url}  (S3, SQS, DynamoDB; bucket {stack.bucket})")
         if stack.demo_key:

@@ -30,6 +30,7 @@ from devstack.local_account import ACCOUNT_ID, REGION, STACK_NAME
 from devstack.poller import QueuePoller
 from devstack.runtime import FunctionRuntime
 from devstack.template import LocalTemplate
+from devstack.web_files import WebFiles
 
 DEMO_TENANT = "demo"
 _ONE_PER_PROCESS = threading.Lock()
@@ -132,7 +133,7 @@ class LocalStack:
             self.runtime,
             authorizer_cache=self._authorizer_cache,
         )
-        server = GatewayServer(self.gateway, port=self._port)
+        server = GatewayServer(WebFiles(self.gateway, self.gateway.routes), port=self._port)
         server.start()
         running.callback(server.stop)
         self.api_url = server.url

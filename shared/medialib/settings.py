@@ -16,9 +16,8 @@ here, once. Locally the key itself comes in ``CURSOR_SIGNING_KEY``.
 from __future__ import annotations
 
 import os
+from dataclasses import MISSING, dataclass, field, fields
 from functools import lru_cache
-
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 MB = 1024 * 1024
 CURSOR_KEY_MIN_LENGTH = 16
@@ -31,22 +30,24 @@ class SettingsError(RuntimeError):
     """The environment lacks a setting or holds an invalid one; the message names the variable."""
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    media_table: str = Field(min_length=1)
-    tenants_table: str = Field(min_length=1)
-    keys_table: str = Field(min_length=1)
-    idempotency_table: str = Field(min_length=1)
-    media_bucket: str = Field(min_length=1)
+# A plain dataclass, not a pydantic model: the authorizer reads settings and nothing else of
+# pydantic, whose import would be a third of its cold start (bench/bench_cold_start.py).
+@dataclass(frozen=True)
+class Settings:
+    # Required, non-empty: no default names.
+    media_table: str
+    tenants_table: str
+    keys_table: str
+    idempotency_table: str
+    media_bucket: str
     # Where originals and variants are delivered from (CloudFront in AWS, the emulator locally).
-    media_base_url: str = Field(min_length=1)
+    media_base_url: str
     # The CloudFront distribution whose cache forgets deleted files; empty where there is none.
     media_distribution_id: str = ""
     # The API's per-key usage plan (the stack's KeyUsagePlanId output), for the command that
     # creates keys; empty where the gateway meters keys itself (the local stack).
     usage_plan_id: str = ""
-    upload_url_ttl_seconds: int = Field(default=900, ge=60, le=3600)
+    upload_url_ttl_seconds: int = 900
     max_image_bytes: int = 25 * MB
     max_video_bytes: int = 1024 * MB
     max_document_bytes: int = 50 * MB
@@ -56,14 +57,8 @@ class Settings(BaseModel):
     max_image_pixels: int = 50_000_000
     max_image_frames: int = 1000
     # Only in functions that sign or verify list cursors; read through ``cursor_signing_key``.
-    cursor_key: SecretStr | None = None
-
-    @field_validator("cursor_key")
-    @classmethod
-    def _long_enough(cls, key: SecretStr | None) -> SecretStr | None:
-        if key is not None and len(key.get_secret_value()) < CURSOR_KEY_MIN_LENGTH:
-            raise ValueError(f"must be at least {CURSOR_KEY_MIN_LENGTH} characters")
-        return key
+    # Never in repr, so a logged or printed Settings cannot show it.
+    cursor_key: str | None = field(default=None, repr=False)
 
     @property
     def cursor_signing_key(self) -> str:
@@ -73,7 +68,7 @@ class Settings(BaseModel):
                 f"{SECRET_ARN_VARIABLE} is not set: this function signs or verifies list cursors, so "
                 f"template.yaml must pass it the secret's ARN ({LOCAL_KEY_VARIABLE} locally)"
             )
-        return self.cursor_key.get_secret_value()
+        return self.cursor_key
 
     def max_bytes_for(self, kind: str, content_type: str | None = None) -> int:
         limit = {
@@ -86,38 +81,51 @@ class Settings(BaseModel):
         return min(limit, self.max_svg_bytes) if content_type == "image/svg+xml" else limit
 
 
+_FIELDS = {setting.name: setting for setting in fields(Settings)}
 # Every field but the key is read from the variable of its name in capitals.
-_PLAIN_FIELDS = [name for name in Settings.model_fields if name != "cursor_key"]
+_PLAIN_FIELDS = [name for name in _FIELDS if name != "cursor_key"]
+# Text settings (the others are whole numbers); those without a default are required.
+_TEXT = [name for name in _PLAIN_FIELDS if _FIELDS[name].type == "str"]
+_REQUIRED = [name for name in _TEXT if _FIELDS[name].default is MISSING]
+# Bounds of the numbers that have any: (least, most).
+_BOUNDS = {"upload_url_ttl_seconds": (60, 3600)}
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Validate the environment once; a missing or bad value fails the cold start, naming it."""
-    values: dict[str, object] = {
-        name: os.environ[name.upper()] for name in _PLAIN_FIELDS if name.upper() in os.environ
-    }
-    missing = [
-        name.upper()
-        for name in _PLAIN_FIELDS
-        if Settings.model_fields[name].is_required() and name not in values
-    ]
+    raw = {name: os.environ[name.upper()] for name in _PLAIN_FIELDS if name.upper() in os.environ}
+    missing = [name.upper() for name in _REQUIRED if name not in raw]
     if missing:
         raise SettingsError("missing environment variable(s): " + ", ".join(missing))
-    values["cursor_key"] = _cursor_key(
-        os.environ.get(SECRET_ARN_VARIABLE), os.environ.get(LOCAL_KEY_VARIABLE)
-    )
+    cursor_key = _cursor_key(os.environ.get(SECRET_ARN_VARIABLE), os.environ.get(LOCAL_KEY_VARIABLE))
+    values: dict[str, object] = {}
+    problems = []
+    for name, text in raw.items():
+        value, problem = _parsed(name, text)
+        values[name] = value
+        if problem:
+            problems.append(f"{name.upper()}: {problem}")
+    if cursor_key is not None and len(cursor_key) < CURSOR_KEY_MIN_LENGTH:
+        # Name the variable and the rule, never the value (it is the key).
+        problems.append(f"{LOCAL_KEY_VARIABLE}: must be at least {CURSOR_KEY_MIN_LENGTH} characters")
+    if problems:
+        raise SettingsError("invalid settings: " + "; ".join(problems))
+    return Settings(**values, cursor_key=cursor_key)  # type: ignore[arg-type]
+
+
+def _parsed(name: str, text: str) -> tuple[object, str | None]:
+    """The value of one plain setting and what is wrong with it, if anything."""
+    if name in _TEXT:
+        return text, None if text or name not in _REQUIRED else "must not be empty"
     try:
-        return Settings.model_validate(values)
-    except ValidationError as error:
-        # Name the variable and the rule, never the value (it may be the key).
-        problems = "; ".join(
-            f"{_variable_of(str(detail['loc'][0]))}: {detail['msg']}" for detail in error.errors()
-        )
-        raise SettingsError(f"invalid settings: {problems}") from None
-
-
-def _variable_of(field_name: str) -> str:
-    return LOCAL_KEY_VARIABLE if field_name == "cursor_key" else field_name.upper()
+        number = int(text)
+    except ValueError:
+        return None, "must be a whole number"
+    least, most = _BOUNDS.get(name, (None, None))
+    if (least is not None and number < least) or (most is not None and number > most):
+        return number, f"must be between {least} and {most}"
+    return number, None
 
 
 def _cursor_key(secret_arn: str | None, local_key: str | None) -> str | None:

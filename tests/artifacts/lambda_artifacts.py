@@ -5,6 +5,7 @@ imported with the runtime's Python.
     python -m tests.artifacts.lambda_artifacts stage build/lambda      # layers by their Makefiles
     python -m tests.artifacts.lambda_artifacts compile .aws-sam/build  # functions' code, after SAM
     python -m tests.artifacts.lambda_artifacts sizes .aws-sam/build    # unzipped, < 250 MiB each
+    python -m tests.artifacts.lambda_artifacts machine .aws-sam/build --arch arm64  # native code's
     python -m tests.artifacts.lambda_artifacts imports build/lambda    # import time per handler
 """
 
@@ -14,6 +15,7 @@ import argparse
 import glob
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -52,11 +54,12 @@ def source_to_code(self, data, path, *args, **kwargs):
     return _source_to_code(self, data, path, *args, **kwargs)
 importlib.machinery.SourceFileLoader.source_to_code = source_to_code
 module_name, handler_name = sys.argv[1].rsplit(".", 1)
-start = time.perf_counter()
+start, cpu_start = time.perf_counter(), time.process_time()
 handler = getattr(importlib.import_module(module_name), handler_name)
-elapsed = time.perf_counter() - start
+elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
 print(json.dumps({
     "import_ms": round(elapsed * 1000, 1),
+    "import_cpu_ms": round(cpu * 1000, 1),
     "callable": callable(handler),
     "compiled": compiled,
     "files": sorted({getattr(m, "__file__", None) or "" for m in list(sys.modules.values())} - {""}),
@@ -141,6 +144,12 @@ def runtime_python(version: str | None = None) -> str | None:
     return None
 
 
+def host_architecture() -> str:
+    """This machine's architecture as Lambda names it (``x86_64`` or ``arm64``)."""
+    machine = platform.machine().lower()
+    return "arm64" if machine in ("aarch64", "arm64") else machine
+
+
 def stage(destination: Path, python: str) -> None:
     """What `sam build` produces, without SAM: each makefile layer built by its Makefile, each
     function's code copied (without caches, as SAM's Python builder copies it) and compiled."""
@@ -153,10 +162,18 @@ def stage(destination: Path, python: str) -> None:
         with tempfile.TemporaryDirectory() as scratch:  # SAM builds in a scratch copy too
             source = Path(scratch) / "source"
             shutil.copytree(ROOT / layer.content_uri, source, ignore=shutil.ignore_patterns("__pycache__"))
+            # As SAM runs it: in the scratch copy, naming the original Makefile (its includes
+            # resolve from there), for this machine's architecture so the import check can run.
+            makefile = ROOT / layer.content_uri / "Makefile"
             subprocess.run(
-                ["make", "--no-print-directory", f"build-{layer.logical_id}"],
+                ["make", "--no-print-directory", "-f", str(makefile), f"build-{layer.logical_id}"],
                 cwd=source,
-                env={**os.environ, "ARTIFACTS_DIR": str(target.resolve()), "LAMBDA_PYTHON": python},
+                env={
+                    **os.environ,
+                    "ARTIFACTS_DIR": str(target.resolve()),
+                    "LAMBDA_PYTHON": python,
+                    "LAMBDA_ARCH": host_architecture(),
+                },
                 check=True,
             )
     for function in functions():
@@ -197,9 +214,12 @@ def lambda_path(build: Path, function: Function) -> list[Path]:
     return [build / function.logical_id, *(build / layer / "python" for layer in function.layers)]
 
 
-def import_handler(python: str, build: Path, function: Function) -> dict[str, Any]:
+def import_handler(
+    python: str, build: Path, function: Function, settings: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Imports the function's handler in a fresh runtime interpreter with bytecode writing off
-    and nothing but the function's code, its layers and the standard library on sys.path."""
+    and nothing but the function's code, its layers and the standard library on sys.path
+    (``settings`` adds to or overrides its environment)."""
     environment = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": os.pathsep.join(str(path) for path in lambda_path(build, function)),
@@ -213,6 +233,7 @@ def import_handler(python: str, build: Path, function: Function) -> dict[str, An
         "POWERTOOLS_SERVICE_NAME": "medialib",
         "POWERTOOLS_METRICS_NAMESPACE": "MediaLibrary",
         **DUMMY_SETTINGS,
+        **(settings or {}),
     }
     # -S: no site-packages, so nothing installed on this machine can stand in for a layer.
     result = subprocess.run(
@@ -232,6 +253,34 @@ def without_bytecode(build: Path, destination: Path) -> Path:
     """A copy of ``build`` with every .pyc removed: what the layers were before precompiling."""
     shutil.copytree(build, destination, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"), symlinks=True)
     return destination
+
+
+# ELF's e_machine (bytes 18-19, little-endian) for Lambda's two architectures.
+ELF_MACHINES = {62: "x86_64", 183: "arm64"}
+
+
+def native_code_machines(build: Path) -> dict[str, set[Path]]:
+    """Every ELF file (libraries, executables) in the built layers and functions, by the
+    architecture it was compiled for: one wheel or binary for the wrong one fails on Lambda only
+    when it is loaded, which an import check on another architecture cannot do."""
+    found: dict[str, set[Path]] = {}
+    for entry in build.rglob("*"):
+        if not entry.is_file() or entry.is_symlink():
+            continue
+        with entry.open("rb") as file:
+            header = file.read(20)
+        if len(header) == 20 and header[:4] == b"\x7fELF":
+            machine = int.from_bytes(header[18:20], "little")
+            found.setdefault(ELF_MACHINES.get(machine, f"e_machine {machine}"), set()).add(entry)
+    return found
+
+
+def _print_machines(build: Path, arch: str) -> bool:
+    machines = native_code_machines(build)
+    for machine, files in sorted(machines.items()):
+        flag = "" if machine == arch else f"  NOT {arch}: " + ", ".join(sorted(str(f) for f in files)[:5])
+        print(f"{len(files)} native files for {machine}{flag}")
+    return set(machines) <= {arch}
 
 
 def _mib(size: int) -> str:
@@ -265,13 +314,16 @@ def _print_imports(python: str, build: Path, runs: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("command", choices=["stage", "compile", "sizes", "imports"])
+    parser.add_argument("command", choices=["stage", "compile", "sizes", "machine", "imports"])
     parser.add_argument("build", type=Path, help="where the artifacts are (or go), one directory per id")
     parser.add_argument("--runs", type=int, default=5, help="imports: runs per handler and variant")
+    parser.add_argument("--arch", default=host_architecture(), help="machine: x86_64 or arm64")
     args = parser.parse_args(argv)
     python = runtime_python()
     if args.command == "sizes":
         return 0 if _print_sizes(args.build) else 1
+    if args.command == "machine":
+        return 0 if _print_machines(args.build, args.arch) else 1
     if python is None:
         missing = f"python{runtime_version()} not found (on PATH or in pyenv)"
         print(f"{missing}: nothing to {args.command}", file=sys.stderr)

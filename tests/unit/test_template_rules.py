@@ -17,6 +17,7 @@ from devstack.cfn_yaml import read_template
 from devstack.intrinsics import Resolver, logical_id_of
 from devstack.template import LocalTemplate
 from medialib.domain.media import original_key, variant_key
+from medialib.settings import Settings
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 LAMBDA_TIMEOUT_LIMIT = 900  # seconds
@@ -225,6 +226,32 @@ def test_roles_attach_only_the_managed_policies_for_logs_traces_and_their_queues
 
 
 # ---------------------------------------------------------------- functions
+def _layers_of(function: dict[str, Any]) -> list[str]:
+    """The logical ids of a deployed function's layers (SAM suffixes a layer's with a hash)."""
+    return [logical_id_of(layer) for layer in _properties(function).get("Layers", [])]
+
+
+def test_only_the_functions_that_process_files_get_the_media_tools_and_room_for_a_video():
+    """ffmpeg, libheif and pdfium (layers/media_tools) reach only processing, which the sweeper
+    also runs when it re-drives a stalled item; every function keeps the deps and shared layers."""
+    functions = _resources(_translated(), "AWS::Lambda::Function")
+    with_tools = sorted(
+        logical_id
+        for logical_id, function in functions.items()
+        if any(layer.startswith("MediaToolsLayer") for layer in _layers_of(function))
+    )
+
+    assert with_tools == ["ProcessFunction", "SweeperFunction"]
+    for function in functions.values():
+        layers = _layers_of(function)
+        assert any(layer.startswith("DepsLayer") for layer in layers)
+        assert any(layer.startswith("SharedLayer") for layer in layers)
+    largest_video = Settings.max_video_bytes  # the default (a dataclass field's class attribute)
+    for logical_id in with_tools:
+        room = _properties(functions[logical_id])["EphemeralStorage"]["Size"] * 1024 * 1024
+        assert room >= largest_video + 512 * 1024 * 1024  # the video, and what else /tmp holds
+
+
 @pytest.mark.parametrize("function_id", _function_ids())
 def test_every_function_has_a_timeout_and_memory(function_id):
     properties = _function_properties(function_id)

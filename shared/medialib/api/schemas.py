@@ -3,13 +3,14 @@ from domain items to them (storage keys become delivery URLs here and nowhere el
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from medialib.domain.media import FocalPoint, Media, MediaError, Placeholder
+from medialib.domain.models import Model
 from medialib.domain.tags import Tag
 
 
-class VariantOut(BaseModel):
+class VariantOut(Model):
     name: str
     width: int
     height: int
@@ -17,12 +18,12 @@ class VariantOut(BaseModel):
     url: str
 
 
-class EntityRef(BaseModel):
+class EntityRef(Model):
     type: str
     id: str
 
 
-class MediaItem(BaseModel):
+class MediaItem(Model):
     id: str
     kind: str = Field(description="image | video | document | model")
     status: str = Field(description="processing | ready | failed")
@@ -50,7 +51,7 @@ class MediaItem(BaseModel):
     updated_at: str
 
 
-class MediaEnvelope(BaseModel):
+class MediaEnvelope(Model):
     data: MediaItem
 
 
@@ -59,7 +60,7 @@ ESTIMATE_DESCRIPTION = (
 )
 
 
-class Pagination(BaseModel):
+class Pagination(Model):
     limit: int
     offset: int
     total: int
@@ -67,13 +68,13 @@ class Pagination(BaseModel):
     next_cursor: str | None
 
 
-class MediaList(BaseModel):
+class MediaList(Model):
     data: list[MediaItem]
     media_ids: list[str]
     pagination: Pagination
 
 
-class PresignedUpload(BaseModel):
+class PresignedUpload(Model):
     upload_id: str
     method: str
     url: str
@@ -83,22 +84,22 @@ class PresignedUpload(BaseModel):
     max_size: int
 
 
-class PresignEnvelope(BaseModel):
+class PresignEnvelope(Model):
     data: PresignedUpload
 
 
-class FieldError(BaseModel):
+class FieldError(Model):
     field: str
     message: str
 
 
-class ExistingCopy(BaseModel):
+class ExistingCopy(Model):
     id: str
     filename: str
     created_at: str
 
 
-class Problem(BaseModel):
+class Problem(Model):
     """RFC 9457 problem details (served as application/problem+json)."""
 
     type: str = "about:blank"
@@ -118,7 +119,7 @@ def _url(base_url: str, key: str) -> str:
     return f"{base_url.rstrip('/')}/{key}"
 
 
-class PublicMediaItem(BaseModel):
+class PublicMediaItem(Model):
     """The fields public read shows."""
 
     id: str
@@ -134,23 +135,23 @@ class PublicMediaItem(BaseModel):
     placeholder: Placeholder | None
 
 
-class PublicPagination(BaseModel):
+class PublicPagination(Model):
     limit: int
     offset: int
     total: int
     total_is_estimate: bool = Field(False, description=ESTIMATE_DESCRIPTION)
 
 
-class PublicMediaList(BaseModel):
+class PublicMediaList(Model):
     data: list[PublicMediaItem]
     pagination: PublicPagination
 
 
-class PublicMediaEnvelope(BaseModel):
+class PublicMediaEnvelope(Model):
     data: PublicMediaItem
 
 
-class TagOut(BaseModel):
+class TagOut(Model):
     id: str
     slug: str
     name: str
@@ -159,53 +160,53 @@ class TagOut(BaseModel):
     created_at: str
 
 
-class TagEnvelope(BaseModel):
+class TagEnvelope(Model):
     data: TagOut
 
 
-class TagList(BaseModel):
+class TagList(Model):
     data: list[TagOut]
 
 
-class Folders(BaseModel):
+class Folders(Model):
     folders: list[str]
 
 
-class FoldersEnvelope(BaseModel):
+class FoldersEnvelope(Model):
     data: Folders
 
 
-class FolderOut(BaseModel):
+class FolderOut(Model):
     path: str
 
 
-class FolderEnvelope(BaseModel):
+class FolderEnvelope(Model):
     data: FolderOut
 
 
-class EntityMedia(BaseModel):
+class EntityMedia(Model):
     data: list[MediaItem]
     media_ids: list[str]
 
 
-class ExistingMedia(BaseModel):
+class ExistingMedia(Model):
     id: str
     url: str | None
     created_at: str
 
 
-class DuplicateMatch(BaseModel):
+class DuplicateMatch(Model):
     filename: str
     size: int
     sha256: str | None
     existing: list[ExistingMedia]
 
 
-class Duplicates(BaseModel):
+class Duplicates(Model):
     duplicates: list[DuplicateMatch]
 
 
-class DuplicatesEnvelope(BaseModel):
+class DuplicatesEnvelope(Model):
     data: Duplicates
 
 

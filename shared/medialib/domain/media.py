@@ -9,7 +9,10 @@ import unicodedata
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from medialib.domain.failures import FailureCode
+from medialib.domain.models import Model
 
 Kind = Literal["image", "video", "document", "model"]
 Status = Literal["pending", "processing", "ready", "failed"]
@@ -88,13 +91,13 @@ def clean_filename(raw: str) -> str:
     return name
 
 
-class FocalPoint(BaseModel):
+class FocalPoint(Model):
     model_config = ConfigDict(extra="forbid")
     x: float = Field(ge=0, le=100)
     y: float = Field(ge=0, le=100)
 
 
-class Variant(BaseModel):
+class Variant(Model):
     name: str
     width: int
     height: int
@@ -102,24 +105,24 @@ class Variant(BaseModel):
     key: str  # storage key; the API shows a URL instead
 
 
-class Placeholder(BaseModel):
+class Placeholder(Model):
     blurhash: str | None = None
     dominant_color: str | None = None
 
 
-class EntityRef(BaseModel):
+class EntityRef(Model):
     """An entity (product, post, page …) that uses a media item."""
 
     type: str
     id: str
 
 
-class MediaError(BaseModel):
-    code: str
+class MediaError(Model):
+    code: FailureCode = Field(description="Why the item failed: a stable code, one of the enum's values")
     message: str
 
 
-class Media(BaseModel):
+class Media(Model):
     """One media item, including the bookkeeping the API never shows (keys, upload state)."""
 
     tenant_id: str

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from medialib.domain.folders import normalize_folder
 from medialib.domain.media import MEDIA_ID_PATTERN, clean_filename
+from medialib.domain.models import Model
 from medialib.domain.tags import TAG_ID_PATTERN
 
 Filename = Annotated[str, AfterValidator(clean_filename)]
@@ -23,7 +24,7 @@ MAX_FILE_SIZE = 5 * 1024**4
 FileSize = Annotated[int, Field(le=MAX_FILE_SIZE, description="Exact size of the file in bytes")]
 
 
-class _Strict(BaseModel):
+class _Strict(Model):
     model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=False)
 
 

@@ -16,11 +16,11 @@ from typing import Any
 
 import multipart
 from aws_lambda_powertools.event_handler import Response
-from pydantic import BaseModel
 
 from medialib.api.auth import tenant_for
 from medialib.api.schemas import MediaItem, media_item
 from medialib.domain.errors import MediaLibError, UnsupportedMediaType, ValidationFailed
+from medialib.domain.models import Model
 from medialib.services import direct_uploads
 from medialib.services.direct_uploads import MAX_FILES, DirectFile, FileFailure
 from medialib.services.tags import slug_map
@@ -70,13 +70,13 @@ DESCRIPTION = (
 )
 
 
-class DirectUploadError(BaseModel):
+class DirectUploadError(Model):
     filename: str
     code: str
     message: str
 
 
-class DirectUploadEnvelope(BaseModel):
+class DirectUploadEnvelope(Model):
     data: list[MediaItem]
     errors: list[DirectUploadError]
 
