@@ -345,6 +345,25 @@ def test_an_alarm_fires_when_an_original_waits_more_than_15_minutes_for_processi
     assert int(alarm["Period"]) * int(alarm["EvaluationPeriods"]) <= 15 * 60
 
 
+def test_an_alarm_fires_when_the_sweeper_finds_items_stalled_in_processing():
+    """The exact signal: the sweeper's count of items more than 15 minutes in processing, in the
+    namespace and with the service dimension the functions' Metrics emit (the emission itself is
+    tested in tests/integration/test_metrics.py)."""
+    from medialib import observability
+    from medialib.services import sweeping
+
+    assert sweeping.PROCESSING_STALL.total_seconds() == STALLED_AFTER
+    service = observability.metrics.service
+    (alarm,) = _alarms_on(observability.NAMESPACE, "StalledProcessing", "service", service)
+    assert (alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
+        "Maximum",
+        "GreaterThanThreshold",
+        0,
+    )
+    # One evaluation per sweep: the sweeper runs every 15 minutes.
+    assert int(alarm["Period"]) * int(alarm["EvaluationPeriods"]) <= 15 * 60
+
+
 def test_every_alarm_notifies_the_alarm_topic_when_one_is_given():
     raw = _raw()
     assert raw["Conditions"]["NotifyAlarms"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]}]}

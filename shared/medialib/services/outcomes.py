@@ -7,7 +7,7 @@ from medialib.adapters import media_store
 from medialib.domain.errors import NotFound, VersionConflict
 from medialib.domain.failures import FAILURE_MESSAGES, FailureCode
 from medialib.domain.media import Media, MediaError, utc_now
-from medialib.observability import logger, metrics
+from medialib.observability import count_failure, logger
 from medialib.services.file_purge import purge_files_of
 
 
@@ -33,7 +33,7 @@ def after_failure(media: Media, code: FailureCode) -> None:
     """Once the failure is stored (with its purge record): remove the bytes, log, count."""
     purge_files_of(media)
     logger.info("Media failed", extra={"media_id": media.id, "error_code": code})
-    metrics.add_metric(name="MediaFailed", unit="Count", value=1)
+    count_failure(code)
 
 
 def record_failure(media: Media, code: FailureCode, *, extra: dict | None = None) -> Media | None:

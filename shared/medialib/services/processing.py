@@ -11,6 +11,7 @@ the object's ETag, so two versions of an original never overwrite each other's r
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from medialib.domain.media import (
 from medialib.domain.uploads import content_disposition, judge_landed
 from medialib.imaging.rejection import Rejected
 from medialib.imaging.sniff import GLB, PDF, SNIFF_BYTES, SVG, SniffedType, sniff
-from medialib.observability import logger, metrics
+from medialib.observability import MetricUnit, logger, metrics
 from medialib.services.outcomes import after_failure, failure, failure_reason
 from medialib.services.retrying import ATTEMPTS, retry_on_conflict
 from medialib.settings import get_settings
@@ -119,9 +120,14 @@ def process_landed(landed: LandedObject) -> str:
             return "duplicate"
         return _process(media, landed)
 
+    started = time.perf_counter()
     # A conflict means confirm or an edit moved the item while we worked: decide again on its
     # new state now, rather than after the queue's visibility timeout.
-    return retry_on_conflict(attempt, gave_up="The item kept changing while processing")
+    outcome = retry_on_conflict(attempt, gave_up="The item kept changing while processing")
+    metrics.add_metric(
+        name="ProcessingDuration", unit=MetricUnit.Milliseconds, value=(time.perf_counter() - started) * 1000
+    )
+    return outcome
 
 
 def give_up(landed: LandedObject) -> str:

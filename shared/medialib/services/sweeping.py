@@ -21,7 +21,7 @@ from typing import TypeVar
 from medialib.adapters import media_store, object_storage
 from medialib.domain.errors import MediaLibError
 from medialib.domain.media import iso_timestamp
-from medialib.observability import logger
+from medialib.observability import MetricUnit, logger, metrics
 from medialib.services import tags
 from medialib.services.file_purge import purge_files, purge_files_of
 from medialib.services.processing import LandedObject, give_up, process_landed
@@ -62,6 +62,8 @@ def sweep(now: datetime | None = None) -> SweepReport:
     for tenant_id, media_id in media_store.stale_items("processing", iso_timestamp(now - PROCESSING_STALL)):
         report.reprocessed[media_id] = isolated(media_id, partial(_reprocess, tenant_id, media_id), "error")
     report.tag_deletes_finished = isolated("tag deletes", partial(tags.finish_interrupted_deletes, now), 0)
+    # Always emitted, zero included, so the alarm on items stalled in processing sees data.
+    metrics.add_metric(name="StalledProcessing", unit=MetricUnit.Count, value=len(report.reprocessed))
     logger.info(
         "Sweep finished",
         extra={
