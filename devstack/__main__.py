@@ -19,6 +19,7 @@ import threading
 import warnings
 from collections.abc import Sequence
 
+from devstack.environment import LOOPBACK_IMPORTS_SWITCH
 from devstack.stack import LocalStack
 
 # Handlers flush metrics after every request; a request without a business metric is normal.
@@ -65,6 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         print(f"API        {stack.api_url}  (try {stack.api_url}/v1/docs)")
         print(f"Emulator   {stack.aws_url}  (S3, SQS, DynamoDB; bucket {stack.bucket})")
+        if stack.environment.get(LOOPBACK_IMPORTS_SWITCH) == "1":
+            print(f"Imports    may fetch from 127.0.0.1 and ::1 ({LOOPBACK_IMPORTS_SWITCH}=1)")
         if stack.demo_key:
             print(f"Tenant     {stack.demo_tenant}")
             print(f"API key    {stack.demo_key}")

@@ -50,6 +50,11 @@ class Settings(BaseModel):
     max_svg_bytes: int = 5 * MB
     max_image_pixels: int = 50_000_000
     max_image_frames: int = 1000
+    # Remote import: the decoded bytes one URL may bring (larger files go through presign).
+    max_import_bytes: int = Field(default=25 * MB, gt=0)
+    # Only the local stack sets it (ALLOW_LOOPBACK_IMPORTS=1): remote import may then reach
+    # 127.0.0.1 and ::1, never private, link-local or metadata addresses. Never in template.yaml.
+    allow_loopback_imports: bool = False
     # Only in functions that sign or verify list cursors; read through ``cursor_signing_key``.
     cursor_key: SecretStr | None = None
 
