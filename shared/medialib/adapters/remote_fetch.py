@@ -31,6 +31,7 @@ from medialib.domain.import_urls import (
     ImportTarget,
     IPAddress,
     check_address,
+    check_port,
     parse_import_url,
 )
 
@@ -87,7 +88,7 @@ def fetch(url: str, policy: FetchPolicy, *, resolver: Resolver = system_resolver
     deadline = time.monotonic() + policy.deadline_seconds
     current = url
     for _hop in range(policy.max_redirects + 1):
-        target = parse_import_url(current)
+        target = parse_import_url(current, loopback_ports=policy.allow_loopback)
         address = _checked_address(target, policy, resolver)
         pool = _pool(target, address, policy, deadline)
         try:
@@ -127,6 +128,7 @@ def _checked_address(target: ImportTarget, policy: FetchPolicy, resolver: Resolv
             raise fail("the host name does not resolve")
     for address in addresses:
         check_address(address, allow_loopback=policy.allow_loopback)
+    check_port(target, addresses)
     return addresses[0]
 
 

@@ -97,8 +97,11 @@ class ImportTarget:
         return host if self.port == DEFAULT_PORTS[self.scheme] else f"{host}:{self.port}"
 
 
-def parse_import_url(url: str) -> ImportTarget:
-    """The target of ``url``, or :class:`ImportRefused` (``url_invalid`` or ``url_blocked``)."""
+def parse_import_url(url: str, *, loopback_ports: bool = False) -> ImportTarget:
+    """The target of ``url``, or :class:`ImportRefused` (``url_invalid`` or ``url_blocked``).
+
+    ``loopback_ports`` (the local stack's switch) lets any port through here; the fetcher then
+    allows a port other than 80/443 only when every address is loopback (:func:`check_port`)."""
     if len(url) > MAX_URL_LENGTH:
         raise invalid(f"is longer than {MAX_URL_LENGTH} characters")
     if any(ord(c) < 0x21 or ord(c) == 0x7F for c in url):
@@ -114,7 +117,7 @@ def parse_import_url(url: str) -> ImportTarget:
     if "@" in parts.netloc or parts.username is not None or parts.password is not None:
         raise blocked("must not carry a user name or password")
     port = DEFAULT_PORTS[scheme] if port is None else port
-    if port not in ALLOWED_PORTS:
+    if port not in ALLOWED_PORTS and not loopback_ports:
         raise blocked("only ports 80 and 443 can be used")
     host, literal = _host(parts)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -184,22 +187,32 @@ def embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
     return None
 
 
+def check_port(target: ImportTarget, addresses: list[IPAddress]) -> None:
+    """Ports other than 80 and 443 only on loopback (a local HTTP server, with the switch on)."""
+    if target.port not in ALLOWED_PORTS and not all(_reaches_loopback(a) for a in addresses):
+        raise blocked("only ports 80 and 443 can be used")
+
+
+def _reaches_loopback(address: IPAddress) -> bool:
+    """127.0.0.0/8, ::1 and ::ffff:127.x: forms that reach this machine (not NAT64 or 6to4 of it)."""
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or (mapped is not None and mapped.is_loopback)
+
+
 def check_address(address: IPAddress, *, allow_loopback: bool) -> None:
     """Nothing when an import may connect to ``address``; :class:`ImportRefused` (``url_blocked``)
     otherwise. ``allow_loopback`` admits loopback only (never private, link-local or metadata)."""
     inner = embedded_ipv4(address)
     for candidate in (address, inner) if inner is not None else (address,):
         if candidate in METADATA_ADDRESSES:
-            raise blocked("resolves to a cloud metadata address")
+            raise blocked("points to a cloud metadata address")
         if candidate.is_link_local:
-            raise blocked("resolves to a link-local address")
+            raise blocked("points to a link-local address")
     judged = inner if inner is not None else address
     if judged.is_loopback:
-        # Only a form that really reaches this machine's loopback (not NAT64 or 6to4 of it).
-        reaches_loopback = address.is_loopback or inner == getattr(address, "ipv4_mapped", None)
-        if allow_loopback and reaches_loopback:
+        if allow_loopback and _reaches_loopback(address):
             return
-        raise blocked("resolves to a loopback address")
+        raise blocked("points to a loopback address")
     if (
         judged.is_private
         or judged.is_multicast
@@ -208,4 +221,4 @@ def check_address(address: IPAddress, *, allow_loopback: bool) -> None:
         or not judged.is_global
         or any(judged in network for network in _NEVER_GLOBAL if network.version == judged.version)
     ):
-        raise blocked("resolves to an address that is not public")
+        raise blocked("points to an address that is not public")
