@@ -5,7 +5,6 @@ confirm makes one, and a file that fails is reported without stopping the others
 from __future__ import annotations
 
 import base64
-import json
 
 import boto3
 import pytest
@@ -246,7 +245,9 @@ def test_a_field_sent_twice_is_a_400():
 
 
 def test_a_body_neither_multipart_nor_json_is_a_415():
-    status, _, problem = post("urls=https://example.com/a.jpg", content_type="text/plain", base64_encoded=False)
+    status, _, problem = post(
+        "urls=https://example.com/a.jpg", content_type="text/plain", base64_encoded=False
+    )
     assert (status, problem["code"]) == (415, "unsupported_media_type"), problem
     assert listing()["pagination"]["total"] == 0
 

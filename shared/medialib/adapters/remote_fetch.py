@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from urllib.parse import urljoin
 
 import urllib3
-from urllib3.exceptions import HTTPError
+from urllib3.exceptions import HTTPError, NewConnectionError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
 from medialib.domain.import_urls import (
@@ -170,6 +170,8 @@ def _request(
             decode_content=False,
             assert_same_host=False,
         )
+    except NewConnectionError:  # refused or unreachable (urllib3 files it under timeouts)
+        raise fail("the server could not be reached") from None
     except Urllib3Timeout:
         raise timed_out() from None
     except (HTTPError, OSError):
