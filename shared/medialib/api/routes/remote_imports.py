@@ -18,6 +18,7 @@ from medialib.services.remote_imports import (
     MAX_URLS,
     STATUS_OF_CODE,
 )
+from medialib.settings import MB, Settings
 
 # Every per-URL code: what it means. The OpenAPI description lists them.
 URL_ERROR_CODES: dict[str, str] = {
@@ -36,6 +37,9 @@ URL_ERROR_CODES: dict[str, str] = {
     "validation_error": "the file's name or the request's folder or alt text is refused",
     "not_found": "the folder does not exist",
 }
+
+
+DEFAULT_IMPORT_MB = Settings.model_fields["max_import_bytes"].default // MB
 
 
 class UrlImportError(BaseModel):
@@ -62,15 +66,16 @@ JSON_BODY_SCHEMA: dict[str, Any] = {
 }
 
 DESCRIPTION = (
-    f'**Remote import** — send `application/json` `{{"urls": [...]}}` (1-{MAX_URLS}) with optional '
-    "`folder` and `alt`. Each URL is fetched at once and the file stored and processed as an upload "
-    "is. The fetch is SSRF-safe: http/https on ports 80/443 only, no user name or password, "
-    f"at most {MAX_URL_LENGTH} characters; the host is resolved once and every address (A and "
-    "AAAA) must be public, and the connection goes to the address that was checked; at most "
-    f"{MAX_REDIRECTS} redirects, each checked again; {CONNECT_TIMEOUT_SECONDS:g} s to connect and "
-    f"{FETCH_DEADLINE_SECONDS:g} s for the whole file; at most the import limit of decoded bytes "
-    "(25 MB by default, `MAX_IMPORT_BYTES`; gzip is counted decoded, whatever `Content-Length` "
-    "says); the first bytes must be an accepted type before anything is stored. Larger files: "
+    f'**Remote import** — send `application/json` `{{"urls": [...]}}` (1-{MAX_URLS}) with '
+    "optional `folder` and `alt`. The URLs are fetched in parallel and each file stored and "
+    "processed as an upload is. The fetch is SSRF-safe: http/https on ports 80/443 only, no "
+    f"user name or password, at most {MAX_URL_LENGTH} characters; the host is resolved once "
+    "and every address (A and AAAA) must be public, and the connection goes to the address "
+    f"that was checked; at most {MAX_REDIRECTS} redirects, each checked again; "
+    f"{CONNECT_TIMEOUT_SECONDS:g} s to connect and {FETCH_DEADLINE_SECONDS:g} s for the whole "
+    f"file; at most the import limit of decoded bytes ({DEFAULT_IMPORT_MB} MB by default, "
+    "`MAX_IMPORT_BYTES`; gzip is counted decoded, whatever `Content-Length` says); the first "
+    "bytes must be an accepted type before anything is stored. Larger files: "
     "`POST /v1/media/presign`. A URL that fails is listed in `errors` with `url`, `code` and "
     "`message`; if none is stored, the answer is the first URL's problem with that code. "
     "Per-URL codes: "
