@@ -105,6 +105,30 @@ def dribble(head: bytes, pause_seconds: float = 0.2) -> Route:
     return answer
 
 
+class DribbledHeaders:
+    """A status line, then a header one byte per pause (``limit`` bytes, so a client that never
+    gives up still ends: it then gets a whole, valid answer). ``finished`` is set when the
+    handler is done; ``completed`` tells whether it sent everything (the client never hung up)."""
+
+    def __init__(self, pause_seconds: float = 0.05, limit: int = 600):
+        self.pause_seconds, self.limit = pause_seconds, limit
+        self.finished = threading.Event()
+        self.completed = False
+
+    def __call__(self, handler: BaseHTTPRequestHandler, stopping: threading.Event) -> None:
+        try:
+            handler.wfile.write(b"HTTP/1.0 200 OK\r\nX-Slow: ")
+            for _ in range(self.limit):
+                if stopping.wait(self.pause_seconds):
+                    return
+                handler.wfile.write(b"a")
+                handler.wfile.flush()
+            handler.wfile.write(b"\r\nContent-Length: 0\r\n\r\n")
+            self.completed = True
+        finally:
+            self.finished.set()
+
+
 def endless(head: bytes, chunk: bytes = b"\0" * 65536) -> Route:
     """``head``, then bytes without end and without a Content-Length."""
 

@@ -209,6 +209,17 @@ def test_a_slow_body_ends_at_the_deadline(origin):
     assert refused(origin.url("/slow.png"), policy(deadline=1.0)).code == "fetch_timeout"
 
 
+def test_headers_sent_a_byte_at_a_time_end_at_the_deadline(origin):
+    """Each byte arrives well within the read timeout; only the deadline's watchdog ends it: the
+    server finds the connection shut long before it has sent its 600 bytes (30 s)."""
+    headers = serve.DribbledHeaders(pause_seconds=0.05, limit=600)
+    origin.routes["/slow-headers.png"] = headers
+
+    assert refused(origin.url("/slow-headers.png"), policy(deadline=1.0)).code == "fetch_timeout"
+    assert headers.finished.wait(timeout=60)
+    assert not headers.completed
+
+
 def test_an_endless_body_ends_at_the_byte_cap(origin):
     origin.routes["/endless.png"] = serve.endless(PNG[:100])
 

@@ -7,19 +7,23 @@ carries the name in ``Host`` and TLS gets it as SNI and for the certificate chec
 resolves the name a second time. A URL that fails a check causes no connection at all.
 
 One deadline bounds the whole fetch: the connect timeout and every socket read are cut to what is
-left of it, so a slow or endless body ends in ``fetch_timeout``. The byte cap counts decoded bytes
+left of it, and a watchdog shuts the socket down when it passes (headers or a TLS handshake sent a
+byte at a time), so a slow or endless answer ends in ``fetch_timeout``. The byte cap counts decoded bytes
 (gzip and deflate are decoded here, at most cap + 1 bytes at a time) and the raw bytes too,
 whatever ``Content-Length`` says; ``accept_head`` judges the first bytes before the rest is read.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
+import threading
 import time
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urljoin
 
 import urllib3
@@ -86,11 +90,22 @@ def too_large(limit: int) -> ImportRefused:
 def fetch(url: str, policy: FetchPolicy, *, resolver: Resolver = system_resolver) -> Fetched:
     """The bytes at ``url``, or :class:`ImportRefused` with the per-URL code."""
     deadline = time.monotonic() + policy.deadline_seconds
+    watchdog = _Watchdog(policy.deadline_seconds)
+    try:
+        return _fetch(url, policy, resolver, deadline, watchdog)
+    finally:
+        watchdog.cancel()
+
+
+def _fetch(
+    url: str, policy: FetchPolicy, resolver: Resolver, deadline: float, watchdog: _Watchdog
+) -> Fetched:
     current = url
     for _hop in range(policy.max_redirects + 1):
         target = parse_import_url(current, loopback_ports=policy.allow_loopback)
         address = _checked_address(target, policy, resolver)
         pool = _pool(target, address, policy, deadline)
+        pool.ConnectionCls = watchdog.watching(pool.ConnectionCls)
         try:
             response = _request(pool, target, deadline)
             try:
@@ -220,6 +235,52 @@ def _remaining(deadline: float) -> float:
     if remaining <= 0:
         raise timed_out()
     return remaining
+
+
+class _Watchdog:
+    """Shuts the fetch's socket down when the deadline passes, whatever it is blocked on: a
+    server that sends its headers or its TLS handshake a byte at a time cannot hold a read open
+    past the deadline (the body's reads are bounded by their timeouts as well)."""
+
+    def __init__(self, seconds: float):
+        self._lock = threading.Lock()
+        self._socket: socket.socket | None = None
+        self._expired = False
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watching(self, connection_class: type[Any]) -> type[Any]:
+        """``connection_class`` whose new sockets this watchdog shuts down at the deadline."""
+        watchdog = self
+
+        class Watched(connection_class):
+            def _new_conn(self) -> socket.socket:
+                sock = super()._new_conn()
+                watchdog._watch(sock)
+                return sock
+
+        return Watched
+
+    def _watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._socket = sock
+            if self._expired:
+                _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self._expired = True
+            if self._socket is not None:
+                _shut(self._socket)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 class _Decoder:
