@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,9 +23,10 @@ class OriginServer:
     requests: list[tuple[str, str]] = field(default_factory=list)  # (path, Host header)
     stopping: threading.Event = field(default_factory=threading.Event)
     port: int = 0
+    tls: ssl.SSLContext | None = None  # serve https with this context
 
     def url(self, path: str, host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}{path}"
 
     def __enter__(self) -> OriginServer:
         origin = self
@@ -46,6 +48,8 @@ class OriginServer:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
+        if self.tls is not None:
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
         return self

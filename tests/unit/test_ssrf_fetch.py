@@ -5,6 +5,7 @@ bombs or lie about their length all end within the deadline and the byte cap."""
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import io
 import zlib
@@ -18,6 +19,7 @@ from medialib.imaging.sniff import SNIFF_BYTES, sniff
 from tests.support import origin_server as serve
 from tests.support.connections import record
 from tests.support.origin_server import OriginServer
+from tests.support.tls import ThrowawayAuthority
 
 CAP = 1024 * 1024
 
@@ -297,3 +299,53 @@ def test_a_port_where_nothing_listens_fails(origin):
         url = closed.url("/photo.png")
 
     assert refused(url, policy()).code == "fetch_failed"
+
+
+# ---------------------------------------------------------------- TLS to the checked address
+@pytest.fixture
+def authority(tmp_path):
+    return ThrowawayAuthority.create(tmp_path)
+
+
+def test_https_connects_to_the_checked_address_and_checks_the_certificate_by_name(authority, monkeypatch):
+    context, sni = authority.server_context("images.test")
+    resolver = Resolver(images=[["127.0.0.1"]])
+    attempts = record(monkeypatch)
+    with OriginServer(tls=context) as server:
+        server.routes["/photo.png"] = serve.file(PNG, "image/png")
+        fetch_policy = dataclasses.replace(policy(), ca_file=str(authority.ca_file))
+
+        fetched = fetch(server.url("/photo.png", host="images.test"), fetch_policy, resolver=resolver)
+
+    assert fetched.data == PNG
+    assert sni == ["images.test"]  # SNI carries the name, though the socket went to the IP
+    assert attempts.connections == [("127.0.0.1", server.port)]
+    assert attempts.names_looked_up() == []
+    assert server.requests == [("/photo.png", f"images.test:{server.port}")]
+
+
+def test_https_refuses_a_certificate_for_another_name(authority):
+    context, _ = authority.server_context("other.test")
+    with OriginServer(tls=context) as server:
+        server.routes["/photo.png"] = serve.file(PNG, "image/png")
+        fetch_policy = dataclasses.replace(policy(), ca_file=str(authority.ca_file))
+
+        error = refused(
+            server.url("/photo.png", host="images.test"), fetch_policy, Resolver(images=[["127.0.0.1"]])
+        )
+
+    assert error.code == "fetch_failed"
+    assert server.requests == []
+
+
+def test_https_refuses_a_certificate_from_an_unknown_authority(authority):
+    context, _ = authority.server_context("images.test")
+    with OriginServer(tls=context) as server:
+        server.routes["/photo.png"] = serve.file(PNG, "image/png")
+
+        error = refused(
+            server.url("/photo.png", host="images.test"), policy(), Resolver(images=[["127.0.0.1"]])
+        )
+
+    assert error.code == "fetch_failed"
+    assert server.requests == []

@@ -65,6 +65,7 @@ class FetchPolicy:
     head_bytes: int
     max_redirects: int = 3
     allow_loopback: bool = False
+    ca_file: str | None = None  # a trust store instead of the system's (a test's own CA)
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,7 @@ def _pool(
             retries=False,
             maxsize=1,
             cert_reqs="CERT_REQUIRED",
+            ca_certs=policy.ca_file,
             server_hostname=target.host,
             assert_hostname=target.host,
         )
