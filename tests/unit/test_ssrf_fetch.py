@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import io
+import threading
 import zlib
 
 import pytest
@@ -220,6 +221,23 @@ def test_headers_sent_a_byte_at_a_time_end_at_the_deadline(origin):
     assert refused(origin.url("/slow-headers.png"), policy(deadline=1.0)).code == "fetch_timeout"
     assert headers.finished.wait(timeout=60)
     assert not headers.completed
+
+
+def test_a_lookup_that_never_answers_ends_at_the_deadline(monkeypatch):
+    released = threading.Event()
+
+    def hanging_resolver(host: str) -> list[str]:
+        released.wait(60)
+        return ["127.0.0.1"]
+
+    attempts = record(monkeypatch)
+    try:
+        error = refused("http://slow-dns.test/photo.png", policy(deadline=1.0), hanging_resolver)
+    finally:
+        released.set()
+
+    assert error.code == "fetch_timeout"
+    assert attempts.connections == []
 
 
 def test_an_endless_body_ends_at_the_byte_cap(origin):

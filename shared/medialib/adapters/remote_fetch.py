@@ -104,7 +104,7 @@ def _fetch(
     current = url
     for _hop in range(policy.max_redirects + 1):
         target = parse_import_url(current, loopback_ports=policy.allow_loopback)
-        address = _checked_address(target, policy, resolver)
+        address = _checked_address(target, policy, resolver, deadline)
         pool = _pool(target, address, policy, deadline)
         pool.ConnectionCls = watchdog.watching(pool.ConnectionCls)
         try:
@@ -127,13 +127,15 @@ def _fetch(
     raise fail(f"more than {policy.max_redirects} redirects")
 
 
-def _checked_address(target: ImportTarget, policy: FetchPolicy, resolver: Resolver) -> IPAddress:
+def _checked_address(
+    target: ImportTarget, policy: FetchPolicy, resolver: Resolver, deadline: float
+) -> IPAddress:
     """The address to connect to: every address the host has must pass, and the first is used."""
     if target.literal is not None:
         addresses: list[IPAddress] = [target.literal]
     else:
         try:
-            answers = resolver(target.host)
+            answers = _resolve_before(resolver, target.host, deadline)
         except (OSError, UnicodeError):
             raise fail("the host name does not resolve") from None
         try:
@@ -146,6 +148,28 @@ def _checked_address(target: ImportTarget, policy: FetchPolicy, resolver: Resolv
         check_address(address, allow_loopback=policy.allow_loopback)
     check_port(target, addresses)
     return addresses[0]
+
+
+def _resolve_before(resolver: Resolver, host: str, deadline: float) -> Sequence[str]:
+    """The resolver's answer, or ``fetch_timeout`` when it is not in before the deadline (the
+    system resolver has no timeout of its own; its thread ends when the lookup does)."""
+    answers: list[Sequence[str]] = []
+    errors: list[BaseException] = []
+
+    def lookup() -> None:
+        try:
+            answers.append(resolver(host))
+        except BaseException as error:  # handed to the caller's thread
+            errors.append(error)
+
+    thread = threading.Thread(target=lookup, name="import-lookup", daemon=True)
+    thread.start()
+    thread.join(_remaining(deadline))
+    if thread.is_alive():
+        raise timed_out()
+    if errors:
+        raise errors[0]
+    return answers[0]
 
 
 def _pool(

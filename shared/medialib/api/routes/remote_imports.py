@@ -55,7 +55,7 @@ JSON_BODY_SCHEMA: dict[str, Any] = {
     "properties": {
         "urls": {
             "type": "array",
-            "items": {"type": "string", "format": "uri", "maxLength": MAX_URL_LENGTH},
+            "items": {"type": "string", "format": "uri", "minLength": 1, "maxLength": MAX_URL_LENGTH},
             "minItems": 1,
             "maxItems": MAX_URLS,
             "description": "http or https URLs of the files to import",
