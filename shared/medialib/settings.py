@@ -27,6 +27,11 @@ SECRET_ARN_VARIABLE = "CURSOR_SIGNING_SECRET_ARN"  # noqa: S105 - a variable nam
 LOCAL_KEY_VARIABLE = "CURSOR_SIGNING_KEY"
 
 
+# Set by the Lambda runtime itself (never by the local stack): where the code really runs.
+LAMBDA_RUNTIME_VARIABLE = "AWS_LAMBDA_RUNTIME_API"
+LOOPBACK_IMPORTS_VARIABLE = "ALLOW_LOOPBACK_IMPORTS"
+
+
 class SettingsError(RuntimeError):
     """The environment lacks a setting or holds an invalid one; the message names the variable."""
 
@@ -103,6 +108,9 @@ def get_settings() -> Settings:
     ]
     if missing:
         raise SettingsError("missing environment variable(s): " + ", ".join(missing))
+    if os.environ.get(LAMBDA_RUNTIME_VARIABLE) and _switched_on(os.environ.get(LOOPBACK_IMPORTS_VARIABLE)):
+        # In Lambda, loopback is the runtime API (the next invocation's event, its responses).
+        raise SettingsError(f"{LOOPBACK_IMPORTS_VARIABLE} is for the local stack only, never in Lambda")
     values["cursor_key"] = _cursor_key(
         os.environ.get(SECRET_ARN_VARIABLE), os.environ.get(LOCAL_KEY_VARIABLE)
     )
@@ -114,6 +122,10 @@ def get_settings() -> Settings:
             f"{_variable_of(str(detail['loc'][0]))}: {detail['msg']}" for detail in error.errors()
         )
         raise SettingsError(f"invalid settings: {problems}") from None
+
+
+def _switched_on(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _variable_of(field_name: str) -> str:

@@ -180,3 +180,16 @@ def test_the_local_stack_refuses_a_template_that_sets_the_loopback_switch(monkey
 
     with pytest.raises(ValueError, match="must not set ALLOW_LOOPBACK_IMPORTS"):
         build_environment(template, aws_url="http://127.0.0.1:5999")
+
+
+def test_loopback_imports_cannot_be_switched_on_inside_lambda(monkeypatch):
+    """In Lambda, 127.0.0.1 is the runtime API: a function started with the switch fails loudly."""
+    monkeypatch.setenv("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")
+    monkeypatch.setenv("ALLOW_LOOPBACK_IMPORTS", "1")
+
+    with pytest.raises(SettingsError, match="ALLOW_LOOPBACK_IMPORTS is for the local stack only"):
+        get_settings()
+
+    get_settings.cache_clear()
+    monkeypatch.setenv("ALLOW_LOOPBACK_IMPORTS", "0")
+    assert get_settings().allow_loopback_imports is False
