@@ -18,7 +18,7 @@ LAMBDA_PYTHON = $(shell $(PY) -c 'from tests.artifacts.lambda_artifacts import r
 
 .PHONY: install dev invoke lint test test-fast e2e bench lambda-artifacts build deploy clean
 
-$(INSTALLED): requirements-dev.txt layers/deps/requirements.txt pyproject.toml
+$(INSTALLED): requirements-dev.txt layers/deps/requirements.txt layers/media_tools/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
@@ -47,13 +47,20 @@ test-fast: install lambda-artifacts  ## everything but the end-to-end tests
 e2e: install
 	$(PY) -m pytest -m e2e
 
-bench: install
-	$(PY) bench/bench_imaging.py
+# The benchmarks' own dependencies (libvips as the baseline), never in the Lambda layers.
+BENCH_INSTALLED := $(VENV)/.bench-installed
+$(BENCH_INSTALLED): $(INSTALLED) bench/requirements.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	touch $@
+
+bench: $(BENCH_INSTALLED)  ## every benchmark, or some: make bench ONLY=imaging,catalogue,stack (QUALITY_REF=rev for ONLY=quality)
+	$(PY) bench/run.py $(if $(ONLY),--only $(ONLY)) $(if $(QUALITY_REF),--quality-ref $(QUALITY_REF))
 
 # The layers built by their Makefiles, the functions' code copied, all compiled for the runtime;
 # about 10 s, then nothing until an input changes. Without the runtime's Python it stages
 # nothing and the import check skips.
 $(LAMBDA_BUILD)/.staged: $(INSTALLED) template.yaml layers/deps/Makefile layers/deps/requirements.txt \
+		layers/media_tools/Makefile layers/media_tools/requirements.txt \
 		shared/Makefile $(shell find shared/medialib functions -name '*.py' 2>/dev/null)
 	$(ARTIFACTS) stage $(LAMBDA_BUILD)
 

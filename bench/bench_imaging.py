@@ -1,64 +1,54 @@
-"""Benchmark: a 12-megapixel photo through `process_image`, against a naive pipeline in the same run.
+"""Benchmark: real photos through `process_image`, a naive Pillow pipeline and libvips, in one run.
 
-The naive baseline decodes the JPEG at full size, resizes every variant from the full image and
-encodes WebP at method 6. Peak memory is measured in a fresh child process per pipeline, from the
-kernel's resident-set high-water mark (VmHWM), since Pillow's pixel buffers are invisible to
-tracemalloc, and ru_maxrss carries the parent's peak across fork and exec.
+The photos are Debian's wallpapers (`mate-backgrounds`: 2, 8 and 18 MP JPEGs, some progressive,
+and PNGs; `gnome-backgrounds`: 17 MP WebPs), fetched with `apt-get download` into build/bench
+(never committed), plus an 18 MP PNG and an 18 MP WebP encoded from the 18 MP JPEG.
 
-    .venv/bin/python bench/bench_imaging.py [--runs 5]
+Every (photo, pipeline) runs in a fresh child process: one first run, after which the child reads
+its resident-set high-water mark (VmHWM: Pillow's and libvips' pixel buffers are invisible to
+tracemalloc, and ru_maxrss would carry the parent's peak across fork), then timed runs. libvips
+runs on one thread (VIPS_CONCURRENCY=1) with its operation cache off: the process function has
+1,769 MB, one vCPU, and each upload is processed once.
+
+    .venv/bin/python bench/bench_imaging.py [--runs 3] [--markdown build/bench/imaging.md]
+    .venv/bin/python bench/bench_imaging.py --webp-methods PHOTO   # encoding cost per WebP method
 """
 
 import argparse
 import json
 import os
 import platform
-import random
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "shared"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from PIL import Image, ImageDraw, ImageFilter, ImageOps
+from photos import Photo, photos
+from PIL import Image, ImageOps
+from tables import table
 
-from medialib.imaging.pipeline import WEBP_QUALITY, process_image, variant_sizes
+from medialib.imaging.pipeline import VARIANT_BOXES, WEBP_METHOD, WEBP_QUALITY, process_image, variant_sizes
 from medialib.imaging.placeholder import blurhash_of, dominant_color_of
 
-SIZE = (4000, 3000)
-
-
-def photo_like(size: tuple[int, int], seed: int = 12) -> Image.Image:
-    """Gradients, soft blobs, hard-edged shapes and sensor-like noise: compresses like a photo."""
-    rng = random.Random(seed)
-    width, height = size
-
-    def noise(w: int, h: int) -> Image.Image:
-        return Image.frombytes("L", (w, h), rng.randbytes(w * h))
-
-    horizontal = Image.linear_gradient("L").resize(size)
-    vertical = Image.linear_gradient("L").transpose(Image.Transpose.ROTATE_90).resize(size)
-    blobs = noise(width // 64, height // 64).resize(size, Image.Resampling.BICUBIC)
-    image = Image.merge("RGB", (Image.blend(horizontal, blobs, 0.5), vertical, blobs))
-    draw = ImageDraw.Draw(image)
-    for _ in range(60):
-        x, y = rng.randrange(width), rng.randrange(height)
-        radius = rng.randrange(40, 600)
-        color = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
-        draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=color)
-    image = image.filter(ImageFilter.GaussianBlur(2))
-    grain = Image.merge("RGB", [noise(width, height) for _ in range(3)])
-    return Image.blend(image, grain, 0.06)
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / "build" / "bench" / "photos"
+TARGET_NAIVE = 1.5  # at least this much faster than naive
+TARGET_LIBVIPS = 1.3  # at most this multiple of libvips' time
+TARGET_PEAK_MB = 300  # for any 18 MP input
 
 
 def naive_pipeline(data: bytes) -> None:
-    """Full decode, every variant from the full-size image, WebP method 6."""
+    """Full decode, every variant resized from the full-size image, WebP method 6; transparency
+    kept, as the pipeline keeps it, so both write the same variants."""
     with Image.open(BytesIO(data)) as opened:
-        image = ImageOps.exif_transpose(opened).convert("RGB")
+        image = ImageOps.exif_transpose(opened)
+        image = image.convert("RGBA" if image.has_transparency_data else "RGB")
     smallest = image
     for _name, size in variant_sizes(*image.size):
         smallest = image.resize(size, Image.Resampling.LANCZOS)
@@ -67,35 +57,74 @@ def naive_pipeline(data: bytes) -> None:
     dominant_color_of(smallest)
 
 
-PIPELINES: dict[str, Callable[[bytes], object]] = {"pipeline": process_image, "naive": naive_pipeline}
+def libvips_pipeline(data: bytes) -> None:
+    """libvips' thumbnail (shrink-on-load, autorotate, an embedded profile to sRGB) for the largest
+    variant, each smaller one from the previous, the same WebP settings, the same placeholder."""
+    import pyvips
+
+    # In memory: the decode is a sequential stream, and every smaller variant reads this one again.
+    # Colour-managed only with an embedded profile, like the pipeline (an export profile alone
+    # would transform every image).
+    profiled = pyvips.Image.new_from_buffer(data, "").get_typeof("icc-profile-data") != 0
+    current = pyvips.Image.thumbnail_buffer(
+        data,
+        VARIANT_BOXES[0],
+        height=VARIANT_BOXES[0],
+        size="down",
+        **({"export_profile": "srgb"} if profiled else {}),
+    )
+    for box in VARIANT_BOXES:
+        if max(current.width, current.height) > box:
+            current = current.thumbnail_image(box, height=box)
+        current = current.copy_memory()
+        current.webpsave_buffer(Q=WEBP_QUALITY, effort=WEBP_METHOD, keep="none")
+    mode = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[current.bands]
+    smallest = Image.frombytes(mode, (current.width, current.height), current.write_to_memory())
+    smallest = smallest.convert("RGBA" if "A" in mode else "RGB")
+    blurhash_of(smallest)
+    dominant_color_of(smallest)
 
 
-def timed(function: Callable[[bytes], object], data: bytes, runs: int) -> tuple[list[float], list[float]]:
-    function(data)  # warm-up: plugin imports, lazily built profiles
+def pillow_decode(data: bytes) -> None:
+    """Only Pillow's full-size decode: the floor of any Pillow pipeline that cannot draft."""
+    with Image.open(BytesIO(data)) as opened:
+        opened.load()
+
+
+PIPELINES: dict[str, Callable[[bytes], object]] = {
+    "pipeline": process_image,
+    "naive": naive_pipeline,
+    "libvips": libvips_pipeline,
+    "decode": pillow_decode,
+}
+COMPARED = ("pipeline", "naive", "libvips")  # the memory column; decode is a reference time
+
+
+def child(pipeline: str, path: str, runs: int) -> None:
+    """One fresh process: the first run's peak memory, then `runs` timed runs."""
+    data = Path(path).read_bytes()
+    Image.init()  # the plugins a run would import are not part of the run's memory
+    if pipeline == "libvips":
+        import pyvips
+
+        pyvips.cache_set_max(0)  # every run decodes, as every upload does
+    before = _peak_rss_kb()
+    PIPELINES[pipeline](data)
+    peak = _peak_rss_kb()
     cpu, wall = [], []
     for _ in range(runs):
         cpu_start, wall_start = time.process_time(), time.perf_counter()
-        function(data)
+        PIPELINES[pipeline](data)
         cpu.append(time.process_time() - cpu_start)
         wall.append(time.perf_counter() - wall_start)
-    return cpu, wall
+    print(json.dumps({"before_kb": before, "peak_kb": peak, "cpu": cpu, "wall": wall}))
 
 
-def peak_memory_mb(pipeline: str, path: str) -> tuple[float, float]:
-    """(peak RSS, growth over the RSS before processing) of one run in a fresh process, in MB."""
-    child = subprocess.run(
-        [sys.executable, __file__, "--child", pipeline, path], capture_output=True, text=True, check=True
-    )
-    before, after = json.loads(child.stdout)
-    return after / 1024, (after - before) / 1024
-
-
-def child(pipeline: str, path: str) -> None:
-    data = Path(path).read_bytes()
-    Image.init()  # the plugins a run would import are not part of the run's memory
-    before = _peak_rss_kb()
-    PIPELINES[pipeline](data)
-    print(json.dumps([before, _peak_rss_kb()]))
+def measure(pipeline: str, path: Path, runs: int) -> dict:
+    env = dict(os.environ, VIPS_CONCURRENCY="1")
+    command = [sys.executable, __file__, "--child", pipeline, str(path), str(runs)]
+    result = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
+    return json.loads(result.stdout.splitlines()[-1])
 
 
 def _peak_rss_kb() -> int:
@@ -106,31 +135,88 @@ def _peak_rss_kb() -> int:
     raise RuntimeError("no VmHWM in /proc/self/status: this benchmark measures memory on Linux only")
 
 
-def webp_methods(data: bytes, runs: int) -> None:
-    """CPU and bytes of encoding the four variants at each WebP method (decode and resize excluded)."""
-    with Image.open(BytesIO(data)) as opened:
-        opened.draft(None, (1200, 900))
+def run(runs: int) -> str:
+    import pyvips
+
+    print(
+        f"Python {platform.python_version()}, Pillow {Image.__version__}, libvips "
+        f"{pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)}, {platform.machine()}, "
+        f"{os.cpu_count()} CPUs; {runs} timed runs after a first run, medians of CPU time",
+        file=sys.stderr,
+    )
+    rows = []
+    misses = []
+    for photo in photos(CACHE):
+        result = {name: measure(name, photo.path, runs) for name in PIPELINES}
+        # CPU time: on a shared machine, wall time measures the neighbours (libvips runs on one
+        # thread, so its CPU time is its work too).
+        cpu = {name: statistics.median(r["cpu"]) for name, r in result.items()}
+        peak = {name: r["peak_kb"] / 1024 for name, r in result.items()}
+        vs_naive = cpu["naive"] / cpu["pipeline"]
+        vs_vips = cpu["pipeline"] / cpu["libvips"]
+        misses += _misses(photo, vs_naive, vs_vips, peak["pipeline"])
+        rows.append(
+            [
+                photo.label,
+                f"{photo.width}×{photo.height}, {photo.path.stat().st_size / 1e6:.1f} MB",
+                *(f"{cpu[name] * 1000:.0f}" for name in PIPELINES),
+                f"{vs_naive:.2f}×",
+                f"{vs_vips:.2f}×",
+                " / ".join(f"{peak[name]:.0f}" for name in COMPARED),
+            ]
+        )
+        print(" | ".join(rows[-1]), file=sys.stderr)
+    headers = [
+        "input",
+        "size",
+        "pipeline CPU ms",
+        "naive CPU ms",
+        "libvips CPU ms",
+        "Pillow decode alone CPU ms",
+        "naive ÷ pipeline (≥1.5×)",
+        "pipeline ÷ libvips (≤1.3×)",
+        "peak RSS MB pipeline / naive / libvips",
+    ]
+    summary = "All targets met." if not misses else "Targets missed:\n" + "\n".join(f"- {m}" for m in misses)
+    return table(headers, rows) + "\n" + summary + "\n"
+
+
+def _misses(photo: Photo, vs_naive: float, vs_vips: float, peak_mb: float) -> list[str]:
+    misses = []
+    if vs_naive < TARGET_NAIVE:
+        misses.append(f"{photo.label}: {vs_naive:.2f}× faster than naive (target ≥{TARGET_NAIVE}×)")
+    if vs_vips > TARGET_LIBVIPS:
+        misses.append(f"{photo.label}: {vs_vips:.2f}× libvips' time (target ≤{TARGET_LIBVIPS}×)")
+    if photo.megapixels >= 16 and peak_mb >= TARGET_PEAK_MB:
+        misses.append(f"{photo.label}: peak RSS {peak_mb:.0f} MB (target <{TARGET_PEAK_MB} MB)")
+    return misses
+
+
+def webp_methods(path: Path, runs: int) -> str:
+    """CPU time and bytes of encoding one photo's variants at each WebP method (decode and resize
+    excluded), against method 4."""
+    with Image.open(path) as opened:
+        sizes = variant_sizes(*opened.size)
+        opened.draft(None, sizes[0][1])
         current = opened.convert("RGB")
     variants = []
-    for _name, size in variant_sizes(*SIZE):
-        current = current.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    for _name, size in sizes:
+        current = current.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
         variants.append(current)
-    print("\nWebP encoding of the 1200/800/400/150 variants (quality 80), per method:")
-    print(f"  {'method':>6} {'CPU ms':>8} {'bytes':>9} {'vs method 4':>12}")
     results = {}
     for method in range(7):
         times = []
         for _ in range(runs):
             start = time.process_time()
-            sizes = [len(_encode(variant, method)) for variant in variants]
+            written = sum(len(_encode(variant, method)) for variant in variants)
             times.append(time.process_time() - start)
-        results[method] = (statistics.median(times), sum(sizes))
-    for method, (cpu, size) in results.items():
-        reference_cpu, reference_size = results[4]
-        print(
-            f"  {method:>6} {cpu * 1000:>8.1f} {size:>9,} "
-            f"{cpu / reference_cpu:>6.2f}x / {size / reference_size:>5.3f}"
-        )
+        results[method] = (statistics.median(times), written)
+    ref_cpu, ref_size = results[WEBP_METHOD]
+    rows = [
+        [method, f"{cpu * 1000:.1f}", f"{size:,}", f"{cpu / ref_cpu:.2f}× / {size / ref_size:.3f}"]
+        for method, (cpu, size) in results.items()
+    ]
+    return table(["method", "CPU ms", "bytes", f"vs method {WEBP_METHOD} (CPU / bytes)"], rows)
 
 
 def _encode(image: Image.Image, method: int) -> bytes:
@@ -143,43 +229,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--runs", type=int, default=5, help="timed runs per measurement (after a warm-up)")
-    parser.add_argument("--child", nargs=2, metavar=("PIPELINE", "PATH"), help=argparse.SUPPRESS)
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per measurement (after a first run)")
+    parser.add_argument("--markdown", type=Path, help="also write the table to this file")
+    parser.add_argument("--webp-methods", type=Path, metavar="PHOTO", help="only the WebP method table")
+    parser.add_argument("--child", nargs=3, metavar=("PIPELINE", "PATH", "RUNS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(*args.child)
+        pipeline, path, runs = args.child
+        child(pipeline, path, int(runs))
         return
-
-    print(f"Python {platform.python_version()}, Pillow {Image.__version__}, {platform.machine()}, "
-          f"{os.cpu_count()} CPUs, {args.runs} runs after a warm-up; times are medians (min)")  # fmt: skip
-    photo = photo_like(SIZE)
-    with tempfile.TemporaryDirectory() as scratch:
-        for progressive in (False, True):
-            data = _jpeg(photo, progressive)
-            path = Path(scratch) / "photo.jpg"
-            path.write_bytes(data)
-            kind = "progressive" if progressive else "baseline"
-            print(f"\n{SIZE[0]}x{SIZE[1]} {kind} JPEG, {len(data) / 1e6:.1f} MB")
-            print(f"  {'':<9} {'CPU s':>14} {'wall s':>14} {'peak RSS MB':>12} {'growth MB':>10}")
-            medians = {}
-            for name, function in PIPELINES.items():
-                cpu, wall = timed(function, data, args.runs)
-                peak, growth = peak_memory_mb(name, str(path))
-                medians[name] = (statistics.median(cpu), statistics.median(wall), growth)
-                print(
-                    f"  {name:<9} {statistics.median(cpu):>6.3f} ({min(cpu):.3f}) "
-                    f"{statistics.median(wall):>6.3f} ({min(wall):.3f}) {peak:>12.0f} {growth:>10.0f}"
-                )
-            (cpu_p, wall_p, mem_p), (cpu_n, wall_n, mem_n) = medians["pipeline"], medians["naive"]
-            print(f"  naive / pipeline: CPU {cpu_n / cpu_p:.2f}x, wall {wall_n / wall_p:.2f}x, "
-                  f"memory growth {mem_n / max(mem_p, 1):.2f}x")  # fmt: skip
-        webp_methods(_jpeg(photo, progressive=False), args.runs)
-
-
-def _jpeg(image: Image.Image, progressive: bool) -> bytes:
-    out = BytesIO()
-    image.save(out, "JPEG", quality=90, progressive=progressive)
-    return out.getvalue()
+    if args.webp_methods:
+        print(webp_methods(args.webp_methods, args.runs))
+        return
+    markdown = run(args.runs)
+    print(markdown)
+    if args.markdown:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(markdown)
 
 
 if __name__ == "__main__":

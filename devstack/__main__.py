@@ -1,6 +1,7 @@
-"""``python -m devstack [--port 3000] [--aws-port 5000]``: the local stack until Ctrl-C or SIGTERM.
+"""``python -m devstack [--port 3000] [--aws-port 5000] [--media-port 0]``: the local stack until
+Ctrl-C or SIGTERM.
 
-PORT and AWS_PORT in the environment set the defaults.
+PORT, AWS_PORT and MEDIA_PORT in the environment set the defaults.
 
 ``python -m devstack invoke FUNCTION -e events/FILE.json [--aws-url URL]`` runs one function on
 one event against a running stack's emulator instead (see devstack/invoke.py).
@@ -38,7 +39,30 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--aws-port", type=int, default=os.environ.get("AWS_PORT", "5000"), help="emulator port (0: any)"
     )
+    parser.add_argument(
+        "--media-port",
+        type=int,
+        default=os.environ.get("MEDIA_PORT", "0"),
+        help="media delivery port, the local CloudFront (0, the default: any free port)",
+    )
+    parser.add_argument(
+        "--parameter-overrides",
+        nargs="*",
+        default=[],
+        metavar="NAME=VALUE",
+        help="template parameters, as for sam deploy (e.g. KeyRateLimit=5 KeyBurstLimit=10)",
+    )
     return parser
+
+
+def _overrides(pairs: Sequence[str]) -> dict[str, str]:
+    overrides = {}
+    for pair in pairs:
+        name, equals, value = pair.partition("=")
+        if not equals or not name:
+            raise SystemExit(f"devstack: --parameter-overrides takes NAME=VALUE, got {pair!r}")
+        overrides[name] = value
+    return overrides
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -59,12 +83,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not seed_demo:
         logging.warning("medialib.services.api_keys is missing: starting without a demo key")
     try:
-        stack = LocalStack(port=args.port, aws_port=args.aws_port, seed_demo=seed_demo).start()
-    except OSError as exc:
+        stack = LocalStack(
+            port=args.port,
+            aws_port=args.aws_port,
+            media_port=args.media_port,
+            parameter_overrides=_overrides(args.parameter_overrides),
+            seed_demo=seed_demo,
+        ).start()
+    except (OSError, ValueError) as exc:
         print(f"devstack: cannot start: {exc}", file=sys.stderr)
         return 1
     try:
         print(f"API        {stack.api_url}  (try {stack.api_url}/v1/docs)")
+        print(f"Media      {stack.media_url}  (item URLs: the local CloudFront distribution)")
         print(f"Emulator   {stack.aws_url}  (S3, SQS, DynamoDB; bucket {stack.bucket})")
         if stack.environment.get(LOOPBACK_IMPORTS_SWITCH) == "1":
             print(f"Imports    may fetch from 127.0.0.1 and ::1 ({LOOPBACK_IMPORTS_SWITCH}=1)")

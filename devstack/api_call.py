@@ -28,6 +28,7 @@ class ApiCall:
     user_agent: str | None
     too_large: bool = False
     match: RouteMatch | None = None
+    usage_identifier: str | None = None  # the API key the authorizer named (usageIdentifierKey)
     started: float = field(default_factory=time.monotonic)
 
     @classmethod

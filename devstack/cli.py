@@ -9,6 +9,7 @@ which are the local stack's too.
     medialib keys create --tenant acme --scopes media:read,media:write [--label "CMS"]
     medialib keys list --tenant acme
     medialib keys revoke KEY_ID
+    medialib keys sync-usage-plan        # AWS: add keys created before the usage plan to it
     medialib tenants create acme [--public]
     medialib tenants update acme --public on|off
     medialib tenants show acme
@@ -42,7 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     groups = parser.add_subparsers(dest="group", required=True, metavar="{keys,tenants,upload,ls,rm}")
 
     keys = groups.add_parser("keys", help="create, list and revoke API keys")
-    key_commands = keys.add_subparsers(dest="command", required=True, metavar="{create,list,revoke}")
+    key_commands = keys.add_subparsers(
+        dest="command", required=True, metavar="{create,list,revoke,sync-usage-plan}"
+    )
     create = key_commands.add_parser(
         "create", help="create a key (and its tenant if missing); the key is printed once, on the last line"
     )
@@ -57,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--tenant", required=True)
     revoke = key_commands.add_parser("revoke", help="revoke a key by its id")
     revoke.add_argument("key_id")
+    key_commands.add_parser(
+        "sync-usage-plan", help="add every active key missing from the usage plan (USAGE_PLAN_ID)"
+    )
 
     tenants = groups.add_parser("tenants", help="create, update and list tenants")
     tenant_commands = tenants.add_subparsers(
@@ -182,6 +188,7 @@ def _default_settings() -> None:
 def _run(args: argparse.Namespace, out: TextIO) -> None:
     # Imported here so that `medialib --help` and argument errors stay instant.
     _default_settings()
+    from medialib.domain.errors import ValidationFailed
     from medialib.services import api_keys
 
     if args.group == "keys" and args.command == "create":
@@ -204,6 +211,16 @@ def _run(args: argparse.Namespace, out: TextIO) -> None:
     elif args.group == "keys" and args.command == "revoke":
         info = api_keys.revoke_key(args.key_id)
         print(f"revoked {info.key_id} (tenant {info.tenant_id}) at {info.revoked_at}", file=out)
+    elif args.group == "keys" and args.command == "sync-usage-plan":
+        if not os.environ.get("USAGE_PLAN_ID"):
+            raise ValidationFailed(
+                "USAGE_PLAN_ID is not set",
+                errors=[{"field": "USAGE_PLAN_ID", "message": "export the stack's KeyUsagePlanId output"}],
+            )
+        added = api_keys.register_keys_in_usage_plan()
+        print(f"added {len(added)} key(s) to usage plan {os.environ['USAGE_PLAN_ID']}", file=out)
+        for key_id in added:
+            print(key_id, file=out)
     elif args.group == "tenants" and args.command == "create":
         tenant = api_keys.create_tenant(args.tenant, public=args.public)
         print(f"created tenant {tenant.tenant_id} (public: {'on' if tenant.public else 'off'})", file=out)

@@ -32,8 +32,13 @@ def loopback_imports_requested() -> bool:
     return os.environ.get(LOOPBACK_IMPORTS_SWITCH, "").strip() == "1"
 
 
-def build_environment(template: LocalTemplate, *, aws_url: str) -> dict[str, str]:
-    """The template's function environment, with what only AWS knows replaced by local values."""
+def build_environment(
+    template: LocalTemplate, *, aws_url: str, media_url: str | None = None
+) -> dict[str, str]:
+    """The template's function environment, with what only AWS knows replaced by local values.
+
+    ``media_url`` is the local delivery endpoint (the stack's stand-in for the CloudFront
+    distribution); without one, path-style object URLs on the emulator stand in for it."""
     declared: dict[str, Any] = dict(template.environment)
     for function in template.functions.values():
         for name, value in function.environment.items():
@@ -46,8 +51,8 @@ def build_environment(template: LocalTemplate, *, aws_url: str) -> dict[str, str
     for name in _AWS_ONLY:
         declared.pop(name, None)
     local = {
-        # Path-style object URLs on the emulator stand in for the CloudFront distribution.
-        "MEDIA_BASE_URL": f"{aws_url}/{template.only_bucket().name}",
+        "MEDIA_BASE_URL": media_url or f"{aws_url}/{template.only_bucket().name}",
+        "MEDIA_DISTRIBUTION_ID": "",  # no CDN cache to invalidate: devstack.delivery reads the bucket
         "CURSOR_SIGNING_KEY": _CURSOR_SIGNING_KEY,
         "AWS_ENDPOINT_URL": aws_url,
         "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],

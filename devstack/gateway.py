@@ -29,6 +29,7 @@ from devstack.proxy_event import proxy_event, proxy_response, request_context
 from devstack.routing import RouteMatch, RouteTable
 from devstack.runtime import FunctionRuntime
 from devstack.specs import ApiRoute, ApiSpec
+from devstack.usage_limits import UsageLimits
 
 _LOG = logging.getLogger("devstack.gateway")
 MAX_INVOKE_BYTES = 6_291_456  # Lambda's synchronous request payload limit
@@ -51,6 +52,7 @@ class LocalApiGateway:
         self.routes = RouteTable([route for route in routes if route.api_id == api.logical_id])
         self._runtime = runtime
         self._authorizers = LambdaAuthorizers(api, runtime, cache=authorizer_cache)
+        self.usage_limits = UsageLimits(api.usage_plan)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
@@ -93,6 +95,12 @@ class LocalApiGateway:
             event["requestContext"]["authorizer"] = self._authorizers.authorize(
                 route.authorizer, call, authorizer_context
             )
+        if route.api_key_required:  # metered after the authorizer named the key, as API Gateway does
+            key = (
+                call.usage_identifier if self.api.api_key_source == "AUTHORIZER" else call.header("x-api-key")
+            )
+            self.usage_limits.admit(key)
+            event["requestContext"].setdefault("identity", {})["apiKey"] = key
         return self._integrate(route, event)
 
     def forget_authorizations(self) -> None:

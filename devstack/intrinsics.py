@@ -44,7 +44,12 @@ def logical_id_of(value: Any) -> str:
 class Resolver:
     """Resolves intrinsics the way CloudFormation would for stack ``medialib``, with local endpoints."""
 
-    def __init__(self, template: dict[str, Any], aws_url: str = DEFAULT_AWS_URL):
+    def __init__(
+        self,
+        template: dict[str, Any],
+        aws_url: str = DEFAULT_AWS_URL,
+        parameters: dict[str, str] | None = None,
+    ):
         self.resources: dict[str, Any] = template.get("Resources", {})
         self._conditions: dict[str, Any] = template.get("Conditions", {})
         self._mappings: dict[str, Any] = template.get("Mappings", {})
@@ -62,6 +67,10 @@ class Resolver:
             default = parameter.get("Default")
             # CloudFormation hands every parameter over as a string, Number ones included.
             self._values[name] = Unresolved(f"Ref {name}") if default is None else str(default)
+        for name, value in (parameters or {}).items():  # as `sam deploy --parameter-overrides`
+            if name not in template.get("Parameters", {}):
+                raise ValueError(f"the template has no parameter {name!r} to override")
+            self._values[name] = str(value)
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):

@@ -58,6 +58,7 @@ class LambdaAuthorizers:
                 raise GatewayRejection("AUTHORIZER_FAILURE", 500, "Internal server error") from None
             _check_authorizer_result(spec.function_id, result)
             self._remember(cache_key, result, spec.ttl_seconds)
+        call.usage_identifier = result.get("usageIdentifierKey")  # what usage plans meter
         effect = _policy_effect(result["policyDocument"], method_arn)
         if effect != "Allow":
             message = "User is not authorized to access this resource"
@@ -123,6 +124,7 @@ def _check_authorizer_result(function_id: str, result: Any) -> None:
         and result.get("principalId") not in (None, "")
         and isinstance(result.get("policyDocument"), dict)
         and isinstance(result.get("context") or {}, dict)
+        and isinstance(result.get("usageIdentifierKey") or "", str)
         and all(
             value is None or isinstance(value, str | int | float | bool)
             for value in (result.get("context") or {}).values()

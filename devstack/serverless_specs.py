@@ -74,6 +74,8 @@ def api_spec(logical_id: str, properties: dict[str, Any], resolver: Resolver) ->
         binary_media_types=tuple(
             str(item).replace("~1", "/") for item in properties.get("BinaryMediaTypes", [])
         ),
+        api_key_required=_true(auth.get("ApiKeyRequired", False)),
+        api_key_source=str(resolver.resolve(properties.get("ApiKeySourceType", "HEADER"))),
     )
 
 
@@ -99,7 +101,9 @@ def function_spec(
         if event["Type"] == "Api":
             api_id = logical_id_of(config["RestApiId"]) if "RestApiId" in config else "ServerlessRestApi"
             api = apis.get(api_id)
-            authorizer = config.get("Auth", {}).get("Authorizer", api.default_authorizer if api else None)
+            auth = config.get("Auth", {})
+            authorizer = auth.get("Authorizer", api.default_authorizer if api else None)
+            key_required = auth.get("ApiKeyRequired", api.api_key_required if api else False)
             routes.append(
                 ApiRoute(
                     function_id=logical_id,
@@ -108,6 +112,7 @@ def function_spec(
                     path=config["Path"],
                     method=str(config["Method"]).upper(),
                     authorizer=None if authorizer in (None, "NONE") else authorizer,
+                    api_key_required=_true(key_required),
                 )
             )
         elif event["Type"] == "SQS":
@@ -141,6 +146,10 @@ def function_spec(
         sqs_sources=tuple(sqs_sources),
         schedules=tuple(schedules),
     )
+
+
+def _true(value: Any) -> bool:
+    return value is True or str(value).lower() == "true"
 
 
 def _unquote(value: Any) -> str:

@@ -19,6 +19,7 @@ class ApiRoute:
     path: str
     method: str  # upper case; ANY matches every method
     authorizer: str | None  # the authorizer's name, None for ``Auth: {Authorizer: NONE}``
+    api_key_required: bool = False  # metered by the Api's usage plan
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,17 @@ class GatewayResponseSpec:
 
 
 @dataclass(frozen=True)
+class UsagePlanSpec:
+    """An ``AWS::ApiGateway::UsagePlan`` on the Api: every key in it gets these limits of its own."""
+
+    logical_id: str
+    rate_limit: float | None  # requests per second, refilling the key's token bucket
+    burst_limit: int | None  # the bucket's size
+    quota_limit: int | None  # requests per quota period
+    quota_period: str | None  # DAY, WEEK or MONTH
+
+
+@dataclass(frozen=True)
 class ApiSpec:
     logical_id: str
     stage_name: str
@@ -102,6 +114,9 @@ class ApiSpec:
     cors: CorsSpec | None
     gateway_responses: dict[str, GatewayResponseSpec]
     binary_media_types: tuple[str, ...]
+    api_key_required: bool = False  # the default of its routes (``Auth.ApiKeyRequired``)
+    api_key_source: str = "HEADER"  # HEADER (x-api-key) or AUTHORIZER (its usageIdentifierKey)
+    usage_plan: UsagePlanSpec | None = None
 
     @property
     def api_id(self) -> str:

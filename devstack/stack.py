@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from devstack.cfn_yaml import REPO_ROOT, TEMPLATE_PATH
+from devstack.delivery import LocalDelivery
+from devstack.delivery_policy import media_response_headers
 from devstack.emulator import Emulator, port_is_free
 from devstack.environment import apply_environment, build_environment, restore_environment
 from devstack.gateway import GatewayServer, LocalApiGateway
@@ -37,10 +39,12 @@ _first_aws_port: int | None = None
 class LocalStack:
     """Emulator, gateway and poller built from ``template.yaml``, all on 127.0.0.1.
 
-    ``port`` / ``aws_port`` 0 pick free ports. ``seed_demo`` creates tenant ``demo`` with a key
-    of every scope (``demo_key``). ``authorizer_cache`` caches authorizer results for the
-    template's ``ReauthorizeEvery``, as API Gateway does (off by default, so a revoked key is
-    refused at once).
+    ``port`` / ``aws_port`` / ``media_port`` 0 pick free ports; ``media_port`` serves the bucket as
+    the CloudFront distribution does (``media_url``, where item URLs point). ``seed_demo``
+    creates tenant ``demo`` with a key of every scope (``demo_key``). ``authorizer_cache`` caches
+    authorizer results for the template's ``ReauthorizeEvery``, as API Gateway does (off by
+    default, so a revoked key is refused at once). ``parameter_overrides`` replace template
+    parameters' defaults, as ``sam deploy --parameter-overrides`` does (e.g. the per-key limits).
     """
 
     def __init__(
@@ -48,17 +52,21 @@ class LocalStack:
         port: int = 0,
         aws_port: int = 0,
         *,
+        media_port: int = 0,
+        parameter_overrides: dict[str, str] | None = None,
         template_path: Path = TEMPLATE_PATH,
         seed_demo: bool = True,
         authorizer_cache: bool = False,
     ):
-        self._port, self._aws_port = port, aws_port
+        self._port, self._aws_port, self._media_port = port, aws_port, media_port
         self._template_path = template_path
+        self._parameters = dict(parameter_overrides or {})
         self._seed_demo = seed_demo
         self._authorizer_cache = authorizer_cache
         self._running: contextlib.ExitStack | None = None
         self.api_url = ""
         self.aws_url = ""
+        self.media_url = ""
         self.bucket = ""
         self.demo_tenant = DEMO_TENANT
         self.demo_key: str | None = None
@@ -98,14 +106,24 @@ class LocalStack:
         running.callback(self.emulator.stop)
         _first_aws_port = _first_aws_port or int(self.aws_url.rsplit(":", 1)[1])
 
-        self.template = LocalTemplate.load(self._template_path, aws_url=self.aws_url)
-        self.environment = build_environment(self.template, aws_url=self.aws_url)
+        self.template = LocalTemplate.load(
+            self._template_path, aws_url=self.aws_url, parameters=self._parameters
+        )
+        self.bucket = self.template.only_bucket().name
+        delivery = LocalDelivery(
+            self.emulator.client("s3"), self.bucket, media_response_headers(self._template_path)
+        )
+        delivery_server = GatewayServer(delivery, port=self._media_port)
+        delivery_server.start()
+        running.callback(delivery_server.stop)
+        self.media_url = delivery_server.url
+
+        self.environment = build_environment(self.template, aws_url=self.aws_url, media_url=self.media_url)
         # Settings read before (or during) the stack must be read again from the environment then in force.
         running.callback(_forget_settings)  # runs after the environment is restored
         running.callback(restore_environment, apply_environment(self.environment))
         _forget_settings()
         self.emulator.create_resources(self.template)
-        self.bucket = self.template.only_bucket().name
 
         self.runtime = FunctionRuntime(self.template.functions)
         self.gateway = LocalApiGateway(
@@ -141,6 +159,7 @@ class LocalStack:
         """Empty every table, queue and the bucket, recreate them and seed the demo tenant again."""
         self.emulator.reset(self.template)
         self.gateway.forget_authorizations()
+        self.gateway.usage_limits.forget()
         self.demo_key = self._seed() if self._seed_demo else None
 
     def client(self, service: str) -> Any:

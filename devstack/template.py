@@ -21,6 +21,7 @@ from devstack.specs import (
     SqsSource,
     TableSpec,
 )
+from devstack.usage_plans import with_usage_plans
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,16 @@ class LocalTemplate:
     buckets: dict[str, BucketSpec]
 
     @classmethod
-    def load(cls, path: Path = TEMPLATE_PATH, *, aws_url: str = DEFAULT_AWS_URL) -> LocalTemplate:
+    def load(
+        cls,
+        path: Path = TEMPLATE_PATH,
+        *,
+        aws_url: str = DEFAULT_AWS_URL,
+        parameters: dict[str, str] | None = None,
+    ) -> LocalTemplate:
+        """``parameters`` override the template's defaults, as ``sam deploy --parameter-overrides``."""
         raw = read_template(path)
-        resolver = Resolver(raw, aws_url)
+        resolver = Resolver(raw, aws_url, parameters)
         globals_ = raw.get("Globals", {})
         environment = resolver.resolve(
             globals_.get("Function", {}).get("Environment", {}).get("Variables", {})
@@ -50,6 +58,7 @@ class LocalTemplate:
             )
             for logical_id, resource in _resources_of(raw, "AWS::Serverless::Api")
         }
+        apis = with_usage_plans(apis, raw, resolver)
         functions = {
             logical_id: function_spec(
                 logical_id, resource, globals_.get("Function", {}), path.parent, resolver, apis

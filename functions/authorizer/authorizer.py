@@ -14,7 +14,7 @@ from aws_lambda_powertools.logging import Logger, correlation_paths
 
 from medialib.domain.errors import Unauthorized
 from medialib.domain.principal import SCOPES
-from medialib.services.api_keys import authenticate
+from medialib.services.api_keys import authenticate, usage_identifier
 
 # Service name from POWERTOOLS_SERVICE_NAME. Never log the event: it holds the key.
 logger = Logger()
@@ -38,6 +38,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             "Version": "2012-10-17",
             "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": resource}],
         },
+        # The API key the usage plan throttles this key by (ApiKeySourceType: AUTHORIZER).
+        "usageIdentifierKey": usage_identifier(principal.key_id),
         # Context values must be strings, numbers or booleans: the scopes travel space-separated.
         "context": {
             "tenant_id": principal.tenant_id,

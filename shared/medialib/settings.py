@@ -46,6 +46,11 @@ class Settings(BaseModel):
     media_bucket: str = Field(min_length=1)
     # Where originals and variants are delivered from (CloudFront in AWS, the emulator locally).
     media_base_url: str = Field(min_length=1)
+    # The CloudFront distribution whose cache forgets deleted files; empty where there is none.
+    media_distribution_id: str = ""
+    # The API's per-key usage plan (the stack's KeyUsagePlanId output), for the command that
+    # creates keys; empty where the gateway meters keys itself (the local stack).
+    usage_plan_id: str = ""
     upload_url_ttl_seconds: int = Field(default=900, ge=60, le=3600)
     max_image_bytes: int = 25 * MB
     max_video_bytes: int = 1024 * MB

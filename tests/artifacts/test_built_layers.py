@@ -13,6 +13,8 @@ from __future__ import annotations
 import filecmp
 import os
 import re
+import subprocess
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from tests.artifacts.lambda_artifacts import (
     ROOT,
     STAGED,
     UNZIPPED_LIMIT,
+    Function,
     functions,
     import_handler,
     layers,
@@ -85,19 +88,57 @@ def test_the_shared_layer_holds_the_current_domain_package(build):
     assert stale == [], "the artifacts are older than the code: stage them again"
 
 
-def test_the_deps_layer_holds_exactly_the_pinned_versions(build):
+@pytest.mark.parametrize(("layer", "directory"), [("DepsLayer", "deps"), ("MediaToolsLayer", "media_tools")])
+def test_each_dependency_layer_holds_exactly_its_pinned_versions(build, layer, directory):
     pins = {}
-    for line in (ROOT / "layers" / "deps" / "requirements.txt").read_text().splitlines():
+    for line in (ROOT / "layers" / directory / "requirements.txt").read_text().splitlines():
         requirement = line.split("#", 1)[0].strip()
         if requirement:
             name, version = requirement.split("==")
             pins[_normalised(name)] = version
     installed = {}
-    for dist_info in (build / "DepsLayer" / "python").glob("*.dist-info"):
+    for dist_info in (build / layer / "python").glob("*.dist-info"):
         name, version = dist_info.name.removesuffix(".dist-info").rsplit("-", 1)
         installed[_normalised(name)] = version
 
     assert installed == pins
+
+
+# What only processing loads, lazily, for the file kinds that need it.
+PROCESSING_TOOLS = (
+    "pillow_heif.register_heif_opener",
+    "pypdfium2.PdfDocument",
+    "imageio_ffmpeg.get_ffmpeg_exe",
+)
+
+
+def _processing_functions() -> list[Function]:
+    return [f for f in functions() if "MediaToolsLayer" in f.layers]
+
+
+def test_only_the_functions_that_process_files_carry_the_media_tools():
+    assert sorted(f.logical_id for f in _processing_functions()) == ["ProcessFunction", "SweeperFunction"]
+
+
+@pytest.mark.parametrize("function", _processing_functions(), ids=lambda function: function.logical_id)
+@pytest.mark.parametrize("tool", PROCESSING_TOOLS)
+def test_the_processing_functions_import_their_decoders_from_their_layers(build, function, tool):
+    assert PYTHON is not None
+    result = import_handler(PYTHON, build, replace(function, handler=tool))
+
+    artifacts = [build / layer for layer in function.layers]
+    assert result["callable"]
+    assert [path for path in result["compiled"] if _under(path, artifacts)] == []
+    stdlib = Path(result["stdlib"]) / "lib"
+    assert [path for path in result["files"] if not _under(path, [*artifacts, stdlib])] == []
+
+
+def test_the_media_tools_layer_holds_an_ffmpeg_that_runs_here(build):
+    """The binary is the template's architecture (x86_64), executable as packed."""
+    (binary,) = (build / "MediaToolsLayer" / "python" / "imageio_ffmpeg" / "binaries").glob("ffmpeg-*")
+    version = subprocess.run([binary, "-version"], capture_output=True, check=True, timeout=30).stdout
+
+    assert version.startswith(b"ffmpeg version 7.")
 
 
 def test_every_built_module_has_bytecode_for_the_runtime(build):

@@ -21,6 +21,10 @@ ROOT = Path(__file__).resolve().parents[2]
 START_DEADLINE_S = 90
 # Switches a developer may export for `make dev`; the default stack runs without them.
 LOCAL_SWITCHES = ("ALLOW_LOOPBACK_IMPORTS",)
+# The template's per-key limits (50/s, bursts of 100) would throttle the tests that poll without
+# pausing and the 16-thread concurrency test; the stack enforces these instead. The limits
+# themselves are tested with tiny ones (tests/integration/test_usage_limits.py).
+UNTHROTTLED = ["--parameter-overrides", "KeyRateLimit=1000000", "KeyBurstLimit=1000000"]
 
 
 class StackOutput:
@@ -104,7 +108,7 @@ def _started_stack(**switches: str) -> Iterator[RunningStack]:
         **switches,
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "devstack", "--port", "0", "--aws-port", "0"],
+        [sys.executable, "-m", "devstack", "--port", "0", "--aws-port", "0", *UNTHROTTLED],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

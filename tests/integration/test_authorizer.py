@@ -58,6 +58,8 @@ def test_a_valid_key_is_allowed_on_the_whole_api_with_its_context(dynamodb, hand
 
     assert response == {
         "principalId": info.key_id,
+        # the API Gateway key its usage plan throttles it by
+        "usageIdentifierKey": f"medialib-{info.key_id}",
         "policyDocument": {
             "Version": "2012-10-17",
             "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": API_WILDCARD}],

@@ -3,11 +3,15 @@ problem, who may call it), so the end-to-end schema test can hold the running AP
 
 from __future__ import annotations
 
+import ast
 import json
+from pathlib import Path
 
 import docs_api
 import pytest
 
+import medialib
+from medialib.domain.failures import FAILURE_CODES, FAILURE_MESSAGES
 from tests.support.api import call
 from tests.support.events import load_event
 
@@ -116,3 +120,20 @@ def test_remote_import_documents_its_body_its_limits_and_every_per_url_code(docu
     schemas = document["components"]["schemas"]
     assert {"filename", "code", "message"} <= set(schemas["DirectUploadError"]["properties"])
     assert set(schemas["UrlImportError"]["required"]) == {"url", "code", "message"}
+
+
+def test_the_item_error_codes_are_the_failure_vocabulary(document):
+    """The documented enum is the one list in the code (domain/failures.py), which mypy holds
+    every emitter to; and every code in it is emitted somewhere, so none is documented in vain."""
+    error = document["components"]["schemas"]["MediaError"]["properties"]["code"]
+    assert error["enum"] == list(FAILURE_CODES)
+    assert set(FAILURE_CODES) == set(FAILURE_MESSAGES)
+    package = Path(medialib.__file__).parent
+    literals = {
+        node.value
+        for path in package.rglob("*.py")
+        if path != package / "domain" / "failures.py"
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    }
+    assert set(FAILURE_CODES) <= literals

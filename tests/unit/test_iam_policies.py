@@ -51,6 +51,7 @@ from tests.support.events import api_event, load_event, sqs_event_for
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 DEAD_LETTERS_CODE = ROOT / "functions" / "dead_letters" / "dead_letters.py"
+DISTRIBUTION_VARIABLE = "MEDIA_DISTRIBUTION_ID"
 
 
 # ---------------------------------------------------------------- the template's policies
@@ -115,7 +116,7 @@ class Grant:
         )
 
 
-def _grants(function_id: str, secret_arn: str) -> list[Grant]:
+def _grants(function_id: str, secret_arn: str, distribution_id: str = "") -> list[Grant]:
     """The role's Allow statements with every intrinsic resolved as for stack ``medialib`` on moto."""
     translated = _translated_template()
     resolver = Resolver(translated)
@@ -126,6 +127,9 @@ def _grants(function_id: str, secret_arn: str) -> list[Grant]:
         for resource in _listed(statement["Resource"]):
             if "CursorSigningSecret" in json.dumps(resource):
                 resources.append(secret_arn)  # CloudFormation's ARN for it is moto's here
+                continue
+            if "MediaDistribution" in json.dumps(resource):
+                resources.append(_distribution_arn(distribution_id))  # moto's distribution here
                 continue
             resolved = resolver.resolve(resource)
             assert isinstance(resolved, str), f"{function_id}: {resource!r} does not resolve"
@@ -139,6 +143,10 @@ def _grants(function_id: str, secret_arn: str) -> list[Grant]:
 class Permission:
     action: str
     resource: str
+
+
+def _distribution_arn(distribution_id: str) -> str:
+    return f"arn:{PARTITION}:cloudfront::{ACCOUNT_ID}:distribution/{distribution_id}"
 
 
 def _table_arn(region: str, table: str, index: str | None = None) -> str:
@@ -203,6 +211,8 @@ def permissions_of(service: str, operation: str, params: dict[str, Any], region:
                 Permission(f"dynamodb:{operation}", _table_arn(region, table))
                 for table in params["RequestItems"]
             ]
+    if service == "cloudfront" and operation == "CreateInvalidation":
+        return [Permission("cloudfront:CreateInvalidation", _distribution_arn(params["DistributionId"]))]
     if service == "secretsmanager" and operation == "GetSecretValue":
         return [Permission("secretsmanager:GetSecretValue", params["SecretId"])]
     raise AssertionError(f"no IAM mapping for {service} {operation}: add it to permissions_of")
@@ -264,10 +274,15 @@ def recorder(monkeypatch) -> Recorder:
 
 
 @contextmanager
-def _environment_of(function_id: str, secret_arn: str) -> Iterator[None]:
-    """The function's own environment for the cursor key, with settings read afresh (a cold start)."""
+def _environment_of(function_id: str, secret_arn: str, distribution_id: str) -> Iterator[None]:
+    """The function's own environment for the cursor key and the CDN, with settings read afresh
+    (a cold start)."""
     own = {SECRET_ARN_VARIABLE: secret_arn} if _declares_secret_arn(function_id) else {}
-    saved = {name: os.environ.pop(name, None) for name in (SECRET_ARN_VARIABLE, LOCAL_KEY_VARIABLE)}
+    own[DISTRIBUTION_VARIABLE] = distribution_id
+    saved = {
+        name: os.environ.pop(name, None)
+        for name in (SECRET_ARN_VARIABLE, LOCAL_KEY_VARIABLE, DISTRIBUTION_VARIABLE)
+    }
     os.environ.update(own)
     get_settings.cache_clear()
     try:
@@ -288,9 +303,10 @@ class FunctionRun:
     module: ModuleType
     recorder: Recorder
     secret_arn: str
+    distribution_id: str
 
     def lambda_handler(self, event: dict[str, Any], context: Any) -> Any:
-        with _environment_of(self.function_id, self.secret_arn):
+        with _environment_of(self.function_id, self.secret_arn, self.distribution_id):
             self.recorder.active = True
             try:
                 return self.module.lambda_handler(event, context)
@@ -482,6 +498,7 @@ class FlowResult:
     used: set[Permission]
     secret_arn: str
     read_cursor_key: bool
+    distribution_id: str
 
 
 def _run_flow(function_id: str, recorder: Recorder, monkeypatch: pytest.MonkeyPatch) -> FlowResult:
@@ -493,19 +510,37 @@ def _run_flow(function_id: str, recorder: Recorder, monkeypatch: pytest.MonkeyPa
         secret_arn = boto3.client("secretsmanager").create_secret(
             Name="medialib-cursor-signing", SecretString="a-cursor-signing-key-for-the-tests"
         )["ARN"]
-        run = FunctionRun(function_id, module(), recorder, secret_arn)
+        distribution_id = _moto_distribution()
+        run = FunctionRun(function_id, module(), recorder, secret_arn, distribution_id)
         if function_id == "SweeperFunction":
             flow(run, monkeypatch)
         else:
             flow(run)
-    return FlowResult(set(recorder.permissions), secret_arn, recorder.read_cursor_key)
+    return FlowResult(set(recorder.permissions), secret_arn, recorder.read_cursor_key, distribution_id)
+
+
+def _moto_distribution() -> str:
+    """A distribution for the purges to invalidate, as the template's MediaDistribution."""
+    origin = {
+        "Id": "media",
+        "DomainName": "media.s3.amazonaws.com",
+        "S3OriginConfig": {"OriginAccessIdentity": ""},
+    }
+    config = {
+        "CallerReference": "iam-test",
+        "Comment": "",
+        "Enabled": True,
+        "Origins": {"Quantity": 1, "Items": [origin]},
+        "DefaultCacheBehavior": {"TargetOriginId": "media", "ViewerProtocolPolicy": "redirect-to-https"},
+    }
+    return boto3.client("cloudfront").create_distribution(DistributionConfig=config)["Distribution"]["Id"]
 
 
 @pytest.mark.parametrize("function_id", _function_ids())
 def test_the_role_allows_every_call_the_code_makes(function_id, recorder, monkeypatch):
     # Given the function's role as deployed, When its handler runs its sample events
     result = _run_flow(function_id, recorder, monkeypatch)
-    grants = _grants(function_id, result.secret_arn)
+    grants = _grants(function_id, result.secret_arn, result.distribution_id)
 
     # Then IAM would allow every call it made
     denied = sorted(
@@ -557,7 +592,7 @@ def test_the_sweeper_may_read_originals_and_write_variants_to_redrive_stalled_it
 
     # Then it read the original and wrote variants, and its role allows both
     bucket = "arn:aws:s3:::medialib-media-123456789012-us-east-1"
-    grants = _grants("SweeperFunction", result.secret_arn)
+    grants = _grants("SweeperFunction", result.secret_arn, result.distribution_id)
     for action, prefix in (("s3:GetObject", "originals/"), ("s3:PutObject", "variants/")):
         calls = [p for p in result.used if p.action == action and p.resource.startswith(f"{bucket}/{prefix}")]
         assert calls, f"the sweeper made no {action} on {prefix}"

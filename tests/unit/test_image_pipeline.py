@@ -257,6 +257,30 @@ def test_png_orientation_is_applied_too():
     assert sizes_of(result) == [("150", 100, 150)]
 
 
+@pytest.mark.parametrize("mode", ["RGB", "RGBA"])
+def test_webp_orientation_and_profile_are_applied(mode):
+    # Given a lossless WebP stored sideways (orientation 6) with a wide-gamut profile, whose
+    # stored top-left quadrant is red: libwebp hands its frame over as RGBX or RGBA
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    wide = rgb_icc_profile((0.7977, 0.2880, 0.0), (0.1352, 0.7119, 0.0), (0.0313, 0.0001, 0.8249))
+    image = quadrants((1600, 800)).convert(mode)
+    if mode == "RGBA":  # a transparent corner, or libwebp stores no alpha at all
+        ImageDraw.Draw(image).rectangle((1500, 700, 1600, 800), fill=(0, 0, 0, 0))
+    data = encode(image, "WEBP", lossless=True, exif=exif.tobytes(), icc_profile=wide)
+
+    # When it is processed
+    result = process_image(data)
+
+    # Then it is upright (red now top-right), converted to sRGB, and keeps only a real alpha band
+    assert (result.width, result.height) == (800, 1600)
+    upright = open_variant(result.variants[0].data)
+    assert upright.mode == ("RGBA" if mode == "RGBA" else "RGB")
+    red = upright.convert("RGB").getpixel((450, 300))
+    assert red[0] > 240 and red[1] < 60 and red[2] < 60  # pure red, as a wide-gamut red in sRGB
+    assert near(upright.convert("RGB").getpixel((150, 300)), (0, 0, 255), tolerance=40)
+
+
 # ---------------------------------------------------------------- reduced-size JPEG decoding
 
 

@@ -17,6 +17,7 @@ from devstack.cfn_yaml import read_template
 from devstack.intrinsics import Resolver, logical_id_of
 from devstack.template import LocalTemplate
 from medialib.domain.media import original_key, variant_key
+from medialib.settings import Settings
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 LAMBDA_TIMEOUT_LIMIT = 900  # seconds
@@ -226,6 +227,32 @@ def test_roles_attach_only_the_managed_policies_for_logs_traces_and_their_queues
 
 
 # ---------------------------------------------------------------- functions
+def _layers_of(function: dict[str, Any]) -> list[str]:
+    """The logical ids of a deployed function's layers (SAM suffixes a layer's with a hash)."""
+    return [logical_id_of(layer) for layer in _properties(function).get("Layers", [])]
+
+
+def test_only_the_functions_that_process_files_get_the_media_tools_and_room_for_a_video():
+    """ffmpeg, libheif and pdfium (layers/media_tools) reach only processing, which the sweeper
+    also runs when it re-drives a stalled item; every function keeps the deps and shared layers."""
+    functions = _resources(_translated(), "AWS::Lambda::Function")
+    with_tools = sorted(
+        logical_id
+        for logical_id, function in functions.items()
+        if any(layer.startswith("MediaToolsLayer") for layer in _layers_of(function))
+    )
+
+    assert with_tools == ["ProcessFunction", "SweeperFunction"]
+    for function in functions.values():
+        layers = _layers_of(function)
+        assert any(layer.startswith("DepsLayer") for layer in layers)
+        assert any(layer.startswith("SharedLayer") for layer in layers)
+    largest_video = Settings.model_fields["max_video_bytes"].default
+    for logical_id in with_tools:
+        room = _properties(functions[logical_id])["EphemeralStorage"]["Size"] * 1024 * 1024
+        assert room >= largest_video + 512 * 1024 * 1024  # the video, and what else /tmp holds
+
+
 @pytest.mark.parametrize("function_id", _function_ids())
 def test_every_function_has_a_timeout_and_memory(function_id):
     properties = _function_properties(function_id)
@@ -327,6 +354,105 @@ def test_every_alarm_notifies_the_alarm_topic_when_one_is_given():
         assert alarm.get("AlarmActions") == notify, logical_id
         assert alarm.get("OKActions") == notify, logical_id
         assert alarm.get("TreatMissingData") == "notBreaching", logical_id
+
+
+# ---------------------------------------------------------------- delivery
+PURGING_FUNCTIONS = {  # every function whose code purges an item's files (services/file_purge.py)
+    "MediaApiFunction",
+    "UploadsApiFunction",
+    "ProcessFunction",
+    "SweeperFunction",
+    "DeadLetterFunction",
+}
+
+
+def test_item_urls_are_on_the_distribution_which_serves_only_get_and_head_with_the_safe_headers():
+    variables = _raw()["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["MEDIA_BASE_URL"] == {"Fn::Sub": "https://${MediaDistribution.DomainName}"}
+    assert variables["MEDIA_DISTRIBUTION_ID"] == {"Ref": "MediaDistribution"}
+
+    distribution = _properties(_raw()["Resources"]["MediaDistribution"])["DistributionConfig"]
+    behaviour = distribution["DefaultCacheBehavior"]
+    assert behaviour["AllowedMethods"] == ["GET", "HEAD"]
+    assert behaviour["ViewerProtocolPolicy"] in ("redirect-to-https", "https-only")
+    policy_id = logical_id_of(behaviour["ResponseHeadersPolicyId"])
+    security = _properties(_raw()["Resources"][policy_id])["ResponseHeadersPolicyConfig"][
+        "SecurityHeadersConfig"
+    ]
+    assert security["ContentTypeOptions"]["Override"] is True
+    csp = security["ContentSecurityPolicy"]
+    assert csp["Override"] is True and "sandbox" in csp["ContentSecurityPolicy"].split("; ")
+
+
+def test_only_the_functions_that_purge_files_may_invalidate_and_only_the_media_distribution():
+    statements = _policy_statements(_translated())
+    grants = [
+        (owner, statement)
+        for owner, statement in statements
+        if any("cloudfront" in action.lower() for action in _listed(statement.get("Action", [])))
+    ]
+
+    assert {owner.removesuffix("Role") for owner, _ in grants} == PURGING_FUNCTIONS
+    arn = "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${MediaDistribution}"
+    for owner, statement in grants:
+        assert statement["Effect"] == "Allow", owner
+        assert _listed(statement["Action"]) == ["cloudfront:CreateInvalidation"], owner
+        assert _listed(statement["Resource"]) == [{"Fn::Sub": arn}], owner
+
+
+# ---------------------------------------------------------------- per-key limits
+def _rest_api_operations() -> dict[tuple[str, str], dict[str, Any]]:
+    (api,) = _resources(_translated(), "AWS::ApiGateway::RestApi").values()
+    return {
+        (path, method): operation
+        for path, methods in _properties(api)["Body"]["paths"].items()
+        for method, operation in methods.items()
+    }
+
+
+def test_every_keyed_operation_is_metered_by_the_key_the_authorizer_names():
+    (api,) = _resources(_translated(), "AWS::ApiGateway::RestApi").values()
+    assert _properties(api)["ApiKeySourceType"] == "AUTHORIZER"
+
+    keyed = unkeyed = 0
+    for (path, method), operation in _rest_api_operations().items():
+        security = {name for requirement in operation.get("security") or [] for name in requirement}
+        if "ApiKeyAuthorizer" in security:
+            assert "api_key" in security, (path, method)
+            keyed += 1
+        else:  # public reads, the docs and CORS preflights carry no key to meter
+            assert "api_key" not in security, (path, method)
+            unkeyed += 1
+    assert keyed >= 20 and unkeyed >= 4
+
+
+def test_one_usage_plan_gives_every_key_the_limits_of_the_parameters():
+    (plan,) = _resources(_raw(), "AWS::ApiGateway::UsagePlan").values()
+    properties = _properties(plan)
+    assert properties["ApiStages"] == [{"ApiId": {"Ref": "MediaApi"}, "Stage": {"Ref": "MediaApi.Stage"}}]
+    assert properties["Throttle"] == {
+        "RateLimit": {"Ref": "KeyRateLimit"},
+        "BurstLimit": {"Ref": "KeyBurstLimit"},
+    }
+    # No quota unless one is given (KeyDailyQuota 0 by default)
+    assert _resolved({"Quota": properties["Quota"]}) == {}
+    # And one key alone cannot use up the whole stage's throttle at the default limits
+    parameters = _raw()["Parameters"]
+    (stage_settings,) = _properties(_raw()["Resources"]["MediaApi"])["MethodSettings"]
+    assert parameters["KeyRateLimit"]["Default"] < stage_settings["ThrottlingRateLimit"]
+    assert parameters["KeyBurstLimit"]["Default"] < stage_settings["ThrottlingBurstLimit"]
+
+
+@pytest.mark.parametrize("kind", ["THROTTLED", "QUOTA_EXCEEDED"])
+def test_a_refused_request_is_a_429_problem_with_retry_after(kind):
+    responses = _properties(_raw()["Resources"]["MediaApi"])["GatewayResponses"]
+    response = responses[kind]
+    headers = response["ResponseParameters"]["Headers"]
+
+    assert response["StatusCode"] == 429
+    assert headers["Content-Type"] == "'application/problem+json'"
+    assert int(headers["Retry-After"].strip("'")) >= 1
+    assert '"code": "rate_limited"' in response["ResponseTemplates"]["application/json"]
 
 
 # ---------------------------------------------------------------- remote import

@@ -116,10 +116,12 @@ class _Source:
 def _plan(query: ListQuery) -> _Source:
     tenant = query.tenant_id
     forward = not query.descending
-    if query.sort == "created_at" and (query.tag_ids or query.unused):
+    others = any(v is not None for v in (query.kind, query.status, query.folder))
+    # `unused` rows are most of a library: with a kind/status/folder filter, that filter's index
+    # is the smaller walk (bounded by its matches), and `unused` is tested on its items.
+    if query.sort == "created_at" and (query.tag_ids or (query.unused and not others)):
         partition = layout.tag_row(tenant, query.tag_ids[0]) if query.tag_ids else layout.unused_row(tenant)
         rest_needs_items = len(query.tag_ids) > 1 or bool(query.tag_ids and query.unused)
-        others = any(v is not None for v in (query.kind, query.status, query.folder))
 
         def row_query(start: dict[str, Any] | None, size: int) -> Any:
             return IndexRow.query(

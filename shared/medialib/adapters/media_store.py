@@ -199,8 +199,11 @@ def delete(media: Media, *, extra: Callable[[TransactWrite], None] | None = None
 
 
 def files_of(media: Media) -> tuple[list[str], list[str]]:
-    """The storage keys and prefixes that hold an item's files (original, variants)."""
-    return [media.original_key], [variants_prefix(media.tenant_id, media.id)]
+    """The storage keys and prefixes that hold an item's files (original, variants). The keys
+    are the files the item's URLs name (the CDN forgets them); the prefix also takes what a
+    crashed run left behind, which no URL ever named."""
+    keys = [media.original_key, *(variant.key for variant in media.variants)]
+    return keys, [variants_prefix(media.tenant_id, media.id)]
 
 
 def _purge_stage(media: Media) -> Callable[[TransactWrite], None]:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import IO, Any
 
 import boto3
 from botocore.config import Config
@@ -127,9 +127,12 @@ def read_head(key: str, length: int) -> bytes | None:
         return None
 
 
-def read(key: str, *, head_length: int, keep_limit: int, etag: str | None = None) -> ObjectRead | None:
+def read(
+    key: str, *, head_length: int, keep_limit: int, etag: str | None = None, spool: IO[bytes] | None = None
+) -> ObjectRead | None:
     """Stream the object once: hash it, keep its head, and keep the whole of it only when it is
-    at most ``keep_limit`` bytes (so a 1 GB video is hashed, never held in memory)."""
+    at most ``keep_limit`` bytes (so a 1 GB video is hashed, never held in memory). ``spool``,
+    when given, receives every byte too (a local file for tools that read from a path)."""
     params: dict[str, Any] = {"Bucket": _bucket(), "Key": key}
     if etag:
         params["IfMatch"] = etag
@@ -141,8 +144,13 @@ def read(key: str, *, head_length: int, keep_limit: int, etag: str | None = None
             keep = size <= keep_limit
             chunks: list[bytes] = []
             head = b""
+            if spool is not None:
+                spool.seek(0)
+                spool.truncate()
             for chunk in response["Body"].iter_chunks(_CHUNK):
                 digest.update(chunk)
+                if spool is not None:
+                    spool.write(chunk)
                 if len(head) < head_length:
                     head += chunk[: head_length - len(head)]
                 if keep:

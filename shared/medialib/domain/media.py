@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from medialib.domain.failures import FailureCode
+
 Kind = Literal["image", "video", "document", "model"]
 Status = Literal["pending", "processing", "ready", "failed"]
 KINDS: tuple[str, ...] = ("image", "video", "document", "model")
@@ -115,7 +117,7 @@ class EntityRef(BaseModel):
 
 
 class MediaError(BaseModel):
-    code: str
+    code: FailureCode = Field(description="Why the item failed: a stable code, one of the enum's values")
     message: str
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from medialib.domain.errors import MediaLibError, PayloadTooLarge, UnsupportedMediaType
+from medialib.domain.failures import FailureCode
 from medialib.domain.media import ACCEPTED_CONTENT_TYPES
 
 # Names clients and older browsers send for the same formats.
@@ -39,7 +40,9 @@ def _family(content_type: str) -> str:
     return _FAMILIES.get(content_type, content_type)
 
 
-def judge_landed(*, declared_type: str, size_limit: int, size: int, sniffed_type: str | None) -> str | None:
+def judge_landed(
+    *, declared_type: str, size_limit: int, size: int, sniffed_type: str | None
+) -> FailureCode | None:
     """None when the landed bytes keep the upload's promise, else the failure code:
     ``too_large``, ``unsupported_type`` (not an accepted type at all) or ``type_mismatch``."""
     if size > size_limit:

@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from medialib.domain.failures import FailureCode
 from medialib.imaging.rejection import Rejected
 
 MAGIC = b"glTF"
@@ -35,7 +36,7 @@ ReadAt = Callable[[int, int], bytes]
 class GlbRejected(Rejected):
     """The file is not a valid GLB; ``code`` is the item's failure code."""
 
-    def __init__(self, reason: str, code: str = "corrupt") -> None:
+    def __init__(self, reason: str, code: FailureCode = "corrupt") -> None:
         super().__init__(reason)
         self.code = code
 

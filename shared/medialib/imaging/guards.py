@@ -9,6 +9,7 @@ from functools import cache
 
 from PIL import Image
 
+from medialib.domain.failures import FailureCode
 from medialib.imaging.rejection import Rejected
 
 # Pillow plugins allowed to open uploads; every other decoder stays unreachable.
@@ -27,7 +28,7 @@ _GIF_BLOCK_START = re.compile(rb"[,!;]")
 class ImageRejected(Rejected):
     """An image that processing refuses, with a stable code and a fixed, safe message."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: FailureCode, message: str):
         super().__init__(code, message)  # both in args, so it pickles and reprs whole
         self.code = code
         self.message = message

@@ -37,6 +37,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image
 
+from medialib.domain.failures import FAILURE_CODES, FailureCode
 from medialib.imaging.pipeline import VARIANT_BOXES, RenderedVariant
 from medialib.imaging.pipeline import _fit as fit
 from medialib.imaging.pipeline import _render_variants as render_variants
@@ -72,7 +73,7 @@ _RENDER_FLAGS = pdfium_c.FPDF_ANNOT | pdfium_c.FPDF_REVERSE_BYTE_ORDER
 class PdfRejected(Rejected):
     """The bytes are not a PDF pdfium can open; ``code`` is the item's failure code."""
 
-    def __init__(self, code: str, reason: str) -> None:
+    def __init__(self, code: FailureCode, reason: str) -> None:
         super().__init__(reason)
         self.code = code
 
@@ -168,7 +169,7 @@ def _from_child(output: bytes) -> ProcessedPdf:
     line, _, rest = output.partition(b"\n")
     header = json.loads(line)
     if "rejected" in header:
-        raise PdfRejected(_text(header["rejected"]), _text(header["reason"]))
+        raise PdfRejected(_failure_code(header["rejected"]), _text(header["reason"]))
     variants = []
     offset = 0
     for name, width, height, length in header["variants"]:
@@ -199,6 +200,13 @@ def _count(value: object) -> int:
 
 def _optional(value: object) -> int | None:
     return None if value is None else _count(value)
+
+
+def _failure_code(value: object) -> FailureCode:
+    for code in FAILURE_CODES:
+        if value == code:
+            return code
+    raise ValueError(f"Not a failure code: {value!r}")
 
 
 def _text(value: object) -> str:

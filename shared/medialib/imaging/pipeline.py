@@ -2,9 +2,9 @@
 
 The steps, in order: sniff the bytes; open with a format allowlist (pillow-heif's plugin alone for
 HEIC/HEIF); check pixels (header) and frames; read the EXIF orientation; decode the first frame only,
-JPEGs at reduced size; render the largest variant band by band from the decoded frame, then turn it
-upright; resize each smaller variant from the previous one; convert to sRGB; encode WebP without
-metadata.
+JPEGs at reduced size, WebPs without a second full-size copy; render the largest variant band by
+band from the decoded frame, then turn it upright; resize each smaller variant from the previous
+one; convert to sRGB; encode WebP without metadata.
 """
 
 import math
@@ -61,14 +61,24 @@ _ORIENTATION_TRANSPOSES = {
 }
 _SWAPS_AXES = frozenset({5, 6, 7, 8})
 _DRAFTABLE_FORMATS = frozenset({"JPEG", "MPO"})
+# Formats whose EXIF is read from a header or chunk before the pixels, without decoding.
+_EXIF_BEFORE_PIXELS = _DRAFTABLE_FORMATS | {"WEBP"}
 # Modes Pillow resizes with a proper filter and that ImageCms or convert() can take to sRGB.
 _RESIZABLE_MODES = frozenset({"L", "LA", "RGB", "RGBA", "CMYK"})
 _ICC_MODES = frozenset({"L", "RGB", "RGBA", "CMYK"})
+# Modes resized in one piece: Pillow resizes them as they are (RGBA would first be premultiplied
+# into a full-size copy, and other modes need a conversion, so those go band by band).
+_RESIZED_WHOLE = frozenset({"L", "RGB", "CMYK"})
 # Source pixels converted and resized at a time for the largest variant. The decoded frame (up to
 # 4 bytes a pixel) is the only full-size buffer: a whole-frame mode conversion, alpha premultiply
 # or transpose would each add another, doubling the peak of a 50-megapixel image.
 _BAND_PIXELS = 2_000_000
 _LANCZOS_SUPPORT = 3.0
+# A resize first box-reduces by an integer factor while the remaining Lanczos step still shrinks
+# by at least this much. At 2.0 every step of 4x or more starts with a reduce (at 3.0, only steps of
+# 6x or more did, so an 18 MP PNG or WebP went to 1200 px with a full-size Lanczos, 2-3x the time);
+# the variants stay within ~50 dB PSNR of an exact resize (bench/README.md).
+_REDUCING_GAP = 2.0
 
 
 @dataclass(frozen=True)
@@ -143,11 +153,12 @@ def variant_sizes(width: int, height: int) -> list[tuple[str, tuple[int, int]]]:
 def read_orientation(image: Image.Image) -> int:
     """The EXIF orientation (1-8); 1 when absent or unreadable.
 
-    A JPEG's EXIF precedes its pixels and is read without decoding, so `draft` can still apply.
-    Other formats are decoded first: PNG may carry its eXIf chunk after the pixel data, and Pillow
-    would otherwise decode inside `getexif`, where a failure could not be told from bad EXIF.
+    A JPEG's EXIF precedes its pixels and is read without decoding, so `draft` can still apply;
+    a WebP's EXIF chunk is read when the file is opened. Other formats are decoded first: PNG may
+    carry its eXIf chunk after the pixel data, and Pillow would otherwise decode inside `getexif`,
+    where a failure could not be told from bad EXIF.
     """
-    if image.format not in _DRAFTABLE_FORMATS:
+    if image.format not in _EXIF_BEFORE_PIXELS:
         image.load()
     try:
         value = image.getexif().get(ExifTags.Base.Orientation, 1)
@@ -166,8 +177,30 @@ def decode_first_frame(image: Image.Image, orientation: int, largest: tuple[int,
     """
     if image.format in _DRAFTABLE_FORMATS and largest != _oriented(image.size, orientation):
         image.draft(None, _oriented(largest, orientation))
+    if image.format == "WEBP":
+        return _webp_first_frame(image)
     image.load()
     return image
+
+
+def _webp_first_frame(image: Image.Image) -> Image.Image:
+    """The first frame as libwebp returns it, wrapped without a copy.
+
+    Pillow's `load()` copies libwebp's frame into a new image while libwebp's canvases are still
+    alive: about 15 bytes a pixel at the peak (268 MB for 18 MP). Wrapping the frame's bytes and
+    dropping the decoder (its canvases) peaks at about 11 (200 MB). This reads Pillow's decoder
+    attribute, so when a Pillow release changes it, the plain `load()` is used.
+    """
+    decoder = getattr(image, "_decoder", None)
+    rawmode = getattr(image, "rawmode", None)
+    if decoder is None or rawmode not in ("RGBX", "RGBA") or not hasattr(decoder, "get_next"):
+        image.load()
+        return image
+    data, _timestamp = decoder.get_next()  # the first frame: the file was just opened
+    image._decoder = None  # type: ignore[attr-defined]  # frees libwebp's canvases
+    frame = Image.frombuffer(rawmode, image.size, data, "raw", rawmode, 0, 1)
+    frame.info = dict(image.info)
+    return frame
 
 
 def _render_variants(
@@ -185,7 +218,7 @@ def _render_variants(
     variants = [RenderedVariant(name=name, width=size[0], height=size[1], data=_webp(current))]
     for name, size in smaller:
         # Each variant from the previous one; reducing_gap box-reduces big steps first.
-        current = current.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+        current = current.resize(size, Image.Resampling.LANCZOS, reducing_gap=_REDUCING_GAP)
         variants.append(RenderedVariant(name=name, width=size[0], height=size[1], data=_webp(current)))
     return variants, current
 
@@ -199,6 +232,9 @@ def _resized_in_bands(frame: Image.Image, size: tuple[int, int]) -> Image.Image:
     width, height = frame.size
     if (width, height) == size:
         return _resizable(frame)
+    if frame.mode in _RESIZED_WHOLE:
+        # No conversion and no premultiplied copy: one resize allocates only its output.
+        return frame.resize(size, Image.Resampling.LANCZOS, reducing_gap=_REDUCING_GAP)
     scale = height / size[1]
     margin = math.ceil(_LANCZOS_SUPPORT * max(scale, 1.0)) + 1
     rows = max(16, int(_BAND_PIXELS / (width * scale)))  # output rows per band
@@ -212,7 +248,7 @@ def _resized_in_bands(frame: Image.Image, size: tuple[int, int]) -> Image.Image:
             (size[0], bottom - top),
             Image.Resampling.LANCZOS,
             box=(0, start - cut_top, width, end - cut_top),
-            reducing_gap=3.0,
+            reducing_gap=_REDUCING_GAP,
         )
         if resized is None:
             resized = Image.new(band.mode, size)

@@ -32,6 +32,7 @@ from xml.parsers import expat
 from defusedxml import DefusedXmlException, DTDForbidden
 from defusedxml.ElementTree import DefusedXMLParser
 
+from medialib.domain.failures import FailureCode
 from medialib.imaging.rejection import Rejected
 
 MB = 1024 * 1024
@@ -71,7 +72,7 @@ _XML_SPACE = " \t\r\n"
 class SvgRejected(Rejected):
     """The file cannot be served, even sanitised; ``code`` is the item's failure code."""
 
-    def __init__(self, code: str, reason: str) -> None:
+    def __init__(self, code: FailureCode, reason: str) -> None:
         super().__init__(reason)
         self.code = code
 

@@ -18,13 +18,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from medialib.adapters import accounts_store
+from medialib.adapters import accounts_store, usage_plans
 from medialib.adapters.accounts_store import StoredKey, Tenant
-from medialib.domain.errors import AlreadyExists, NotFound, Unauthorized, ValidationFailed
+from medialib.domain.errors import AlreadyExists, NotFound, Unauthorized, Unavailable, ValidationFailed
 from medialib.domain.principal import SCOPES, TENANT_ID_PATTERN, Principal
 from medialib.services.retrying import retry_on_conflict
 
 KEY_PREFIX = "mlk_"
+USAGE_IDENTIFIER_PREFIX = "medialib-"
 KEY_ID_LENGTH = 16
 # Letters and digits only (a subset of the URL-safe alphabet): no "_" or "-", so the key id
 # never blurs the separators of the key format. 62**16 ≈ 2**95 ids.
@@ -63,6 +64,13 @@ class KeyInfo:
 def now_iso() -> str:
     """UTC, milliseconds, ``Z``: the API's timestamp format."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def usage_identifier(key_id: str) -> str:
+    """The API Gateway API key that meters this key in the usage plan (name and value: 25
+    characters, API Gateway asks for 20-128). Not a secret: with ``ApiKeySourceType:
+    AUTHORIZER`` no client sends it; the authorizer names it for a key it accepted."""
+    return f"{USAGE_IDENTIFIER_PREFIX}{key_id}"
 
 
 def format_key(key_id: str, secret: str) -> str:
@@ -169,8 +177,8 @@ def _key_info(key: StoredKey) -> KeyInfo:
 
 # ---------------------------------------------------------------- keys
 def create_key(tenant_id: str, scopes: Iterable[str], label: str | None = None) -> tuple[KeyInfo, str]:
-    """Create a key (and its tenant if missing). Returns the key's info and the full key, which
-    is shown once and never stored."""
+    """Create a key (and its tenant if missing) and add it to the usage plan when there is one.
+    Returns the key's info and the full key, which is shown once and never stored."""
     validate_tenant_id(tenant_id)
     ordered_scopes = normalise_scopes(scopes)
     label = validate_label(label)
@@ -191,14 +199,35 @@ def create_key(tenant_id: str, scopes: Iterable[str], label: str | None = None) 
         return _key_info(stored), format_key(key_id, secret)
 
     # A key id collision (about 2**-95 per pair) is drawn again rather than overwritten.
-    return retry_on_conflict(attempt, retry_on=(AlreadyExists,), gave_up="Could not draw a free key id")
+    info, key = retry_on_conflict(attempt, retry_on=(AlreadyExists,), gave_up="Could not draw a free key id")
+    try:
+        usage_plans.register(usage_identifier(info.key_id), tenant_id)
+    except Unavailable:
+        accounts_store.mark_key_revoked(info.key_id, now_iso())  # never a key the gateway refuses
+        raise
+    return info, key
 
 
 def revoke_key(key_id: str) -> KeyInfo:
     """Revoke a key; idempotent (a second call keeps the first ``revoked_at``). NotFound if unknown."""
     if not isinstance(key_id, str) or not _KEY_ID_PATTERN.fullmatch(key_id):
         raise NotFound("API key not found")
-    return _key_info(accounts_store.mark_key_revoked(key_id, now_iso()))
+    revoked = _key_info(accounts_store.mark_key_revoked(key_id, now_iso()))
+    usage_plans.unregister(usage_identifier(key_id))  # the authorizer refuses it already
+    return revoked
+
+
+def register_keys_in_usage_plan() -> list[str]:
+    """Add every active key missing from the usage plan (keys created before the plan existed or
+    without ``USAGE_PLAN_ID``); returns their ids."""
+    present = usage_plans.registered()
+    added = []
+    for tenant in accounts_store.list_tenants():
+        for key in accounts_store.keys_of_tenant(tenant.tenant_id):
+            if key.revoked_at is None and usage_identifier(key.key_id) not in present:
+                usage_plans.register(usage_identifier(key.key_id), key.tenant_id)
+                added.append(key.key_id)
+    return added
 
 
 def list_keys(tenant_id: str) -> list[KeyInfo]:

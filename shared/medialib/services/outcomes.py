@@ -5,27 +5,17 @@ from __future__ import annotations
 
 from medialib.adapters import media_store
 from medialib.domain.errors import NotFound, VersionConflict
+from medialib.domain.failures import FAILURE_MESSAGES, FailureCode
 from medialib.domain.media import Media, MediaError, utc_now
 from medialib.observability import logger, metrics
 from medialib.services.file_purge import purge_files_of
 
-FAILURE_MESSAGES = {
-    "unsupported_type": "The file is not an accepted type",
-    "type_mismatch": "The file's contents do not match its declared type",
-    "corrupt": "The file could not be decoded",
-    "too_many_pixels": "The image has more pixels than allowed",
-    "too_large": "The file is larger than allowed",
-    "too_many_frames": "The animation has more frames than allowed",
-    "unsafe_svg": "The SVG declares a DTD or entities, or nests too deeply, to be served safely",
-    "processing_failed": "The file could not be processed; upload it again",
-}
 
-
-def failure_reason(code: str) -> MediaError:
+def failure_reason(code: FailureCode) -> MediaError:
     return MediaError(code=code, message=FAILURE_MESSAGES[code])
 
 
-def failure(media: Media, code: str, *, extra: dict | None = None) -> Media:
+def failure(media: Media, code: FailureCode, *, extra: dict | None = None) -> Media:
     """The item as it ends when it fails: no variants, no placeholder, the reason kept."""
     return media.model_copy(
         update={
@@ -39,14 +29,14 @@ def failure(media: Media, code: str, *, extra: dict | None = None) -> Media:
     )
 
 
-def after_failure(media: Media, code: str) -> None:
+def after_failure(media: Media, code: FailureCode) -> None:
     """Once the failure is stored (with its purge record): remove the bytes, log, count."""
     purge_files_of(media)
     logger.info("Media failed", extra={"media_id": media.id, "error_code": code})
     metrics.add_metric(name="MediaFailed", unit="Count", value=1)
 
 
-def record_failure(media: Media, code: str, *, extra: dict | None = None) -> Media | None:
+def record_failure(media: Media, code: FailureCode, *, extra: dict | None = None) -> Media | None:
     """Mark the item failed and remove its stored bytes. Returns None if the item is gone or
     changed meanwhile (the newer state wins)."""
     try:

@@ -10,13 +10,16 @@ the object's ETag, so two versions of an original never overwrite each other's r
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
 from medialib.adapters import media_store, object_storage
 from medialib.domain.errors import MediaLibError, NotFound, VersionConflict
+from medialib.domain.failures import FailureCode
 from medialib.domain.media import (
     Media,
     Placeholder,
@@ -144,12 +147,31 @@ def give_up(landed: LandedObject) -> str:
 
 
 def _process(media: Media, landed: LandedObject) -> str:
+    # A video is copied to a local file as it is hashed, in the same pass: ffmpeg reads a path.
+    with _spool_for(media) as spool:
+        return _process_read(media, landed, spool)
+
+
+@contextmanager
+def _spool_for(media: Media) -> Iterator[IO[bytes] | None]:
+    if media.kind != "video":
+        yield None
+        return
+    with tempfile.NamedTemporaryFile(prefix="original-") as spool:
+        yield spool
+
+
+def _process_read(media: Media, landed: LandedObject, spool: IO[bytes] | None) -> str:
     settings = get_settings()
     size_limit = min(media.max_size, settings.max_bytes_for(media.kind))
     read = None
     if landed.size <= size_limit:
         read = object_storage.read(
-            landed.key, head_length=SNIFF_BYTES, keep_limit=settings.max_image_bytes, etag=landed.etag
+            landed.key,
+            head_length=SNIFF_BYTES,
+            keep_limit=settings.max_image_bytes,
+            etag=landed.etag,
+            spool=spool,
         )
         if read is None:
             return "superseded"  # replaced or deleted since the event; a later event covers it
@@ -171,7 +193,7 @@ def _process(media: Media, landed: LandedObject) -> str:
     fields: dict[str, Any] = {"content_type": sniffed.content_type, "size": read.size, "sha256": read.sha256}
     written: list[str] = []
     try:
-        rejected = _work_out(media, landed, sniffed, read, fields, written)
+        rejected = _work_out(media, landed, sniffed, read, fields, written, spool)
     except _OriginalGone:
         return "superseded"  # replaced or deleted while read; a later event covers it
     return _settle(media, landed, fields, written, error=rejected)
@@ -184,12 +206,15 @@ def _work_out(
     read: object_storage.ObjectRead,
     fields: dict,
     written: list[str],
-) -> str | None:
+    spool: IO[bytes] | None = None,
+) -> FailureCode | None:
     """What the file's kind yields (dimensions, variants, pages…) into ``fields``; a failure
     code instead when the file is refused, whatever its reader raised."""
     try:
         if sniffed.raster:
             _render_image(media, landed, read.data or b"", fields, written)
+        elif sniffed.kind == "video" and spool is not None:
+            _read_video(media, landed, sniffed, spool, fields, written)
         elif sniffed == SVG:
             return _sanitise_svg(media, landed, read, fields, written)
         elif sniffed == GLB:
@@ -262,7 +287,7 @@ def sanitised_svg_key(tenant_id: str, media_id: str, source_tag: str) -> str:
 
 def _sanitise_svg(
     media: Media, landed: LandedObject, read: object_storage.ObjectRead, fields: dict, written: list[str]
-) -> str | None:
+) -> FailureCode | None:
     """Write the sanitised copy and the dimensions; ``too_large`` instead when the SVG is too
     large to parse (one that cannot be made safe, or does not parse, is rejected)."""
     from medialib.imaging.svg import sanitise_svg
@@ -307,9 +332,32 @@ def _validate_model(landed: LandedObject, read: object_storage.ObjectRead) -> No
     validate_glb(read_at, read.size)
 
 
+def _read_video(
+    media: Media,
+    landed: LandedObject,
+    sniffed: SniffedType,
+    spool: IO[bytes],
+    fields: dict,
+    written: list[str],
+) -> None:
+    """Duration, displayed size and poster variants into ``fields`` (rejected when ffmpeg
+    cannot read the container or decode a frame). A poster that cannot be made within the time
+    and memory bounds leaves the video without variants."""
+    from medialib.imaging.video import process_video  # only this path needs ffmpeg
+
+    spool.flush()
+    video = process_video(spool.name, sniffed.content_type, max_pixels=get_settings().max_image_pixels)
+    variants = _store_variants(media, landed, video.variants, written)
+    fields.update(duration=video.duration, width=video.width, height=video.height, variants=variants)
+    if variants:
+        fields["placeholder"] = Placeholder(blurhash=video.blurhash, dominant_color=video.dominant_color)
+    else:
+        logger.info("Video kept without a poster", extra={"reason": video.no_poster})
+
+
 def _preview_document(
     media: Media, landed: LandedObject, read: object_storage.ObjectRead, fields: dict, written: list[str]
-) -> str | None:
+) -> FailureCode | None:
     """Page count, first-page size and preview variants into ``fields`` (rejected when pdfium
     cannot open the file). A locked PDF, or a first page that cannot be drawn within the time
     and memory bounds, is kept without a preview."""
@@ -342,7 +390,7 @@ def _preview_document(
 
 
 def _settle(
-    media: Media, landed: LandedObject, fields: dict, written: list[str], *, error: str | None = None
+    media: Media, landed: LandedObject, fields: dict, written: list[str], *, error: FailureCode | None = None
 ) -> str:
     """Write the outcome onto the freshest item; edits made meanwhile (confirm, PATCH) stay.
 
@@ -370,7 +418,8 @@ def _settle(
     else:
         raise VersionConflict("The item kept changing while processing")
     if after.status == "failed":
-        after_failure(media, error or "")
+        assert error is not None  # only an error fails an item
+        after_failure(media, error)
         return f"failed:{error}"
     _remove_stale_variants(media, keep=set(written))
     if after.status == "pending":
@@ -380,7 +429,7 @@ def _settle(
     return "ready"
 
 
-def _outcome(media: Media, landed: LandedObject, fields: dict, error: str | None) -> Media:
+def _outcome(media: Media, landed: LandedObject, fields: dict, error: FailureCode | None) -> Media:
     update = {
         **fields,
         "source_etag": landed.etag,
