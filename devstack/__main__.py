@@ -20,6 +20,7 @@ import threading
 import warnings
 from collections.abc import Sequence
 
+from devstack.environment import LOOPBACK_IMPORTS_SWITCH
 from devstack.stack import LocalStack
 
 # Handlers flush metrics after every request; a request without a business metric is normal.
@@ -97,6 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Browser    {stack.api_url}/  (the media browser; sign in with the API key)")
         print(f"Media      {stack.media_url}  (item URLs: the local CloudFront distribution)")
         print(f"Emulator   {stack.aws_url}  (S3, SQS, DynamoDB; bucket {stack.bucket})")
+        if stack.environment.get(LOOPBACK_IMPORTS_SWITCH) == "1":
+            print(f"Imports    may fetch from 127.0.0.1 and ::1 ({LOOPBACK_IMPORTS_SWITCH}=1)")
         if stack.demo_key:
             print(f"Tenant     {stack.demo_tenant}")
             print(f"API key    {stack.demo_key}")

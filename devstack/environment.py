@@ -22,6 +22,14 @@ _CLEARED_PREFIX = "AWS_ENDPOINT_URL_"
 _CURSOR_SIGNING_KEY = secrets.token_urlsafe(32)  # per process: handlers read it once
 # Read from a secret in AWS; locally the settings take the key itself (CURSOR_SIGNING_KEY).
 _AWS_ONLY = ("CURSOR_SIGNING_SECRET_ARN",)
+# `ALLOW_LOOPBACK_IMPORTS=1 make dev`: remote import may fetch from 127.0.0.1 / ::1 (and only
+# those), to try it against a local HTTP server. Local only: template.yaml never sets it.
+LOOPBACK_IMPORTS_SWITCH = "ALLOW_LOOPBACK_IMPORTS"
+
+
+def loopback_imports_requested() -> bool:
+    """True when the local stack was started with ``ALLOW_LOOPBACK_IMPORTS=1``."""
+    return os.environ.get(LOOPBACK_IMPORTS_SWITCH, "").strip() == "1"
 
 
 def build_environment(
@@ -55,6 +63,10 @@ def build_environment(
         "POWERTOOLS_METRICS_DISABLED": "true",
         "AWS_XRAY_SDK_ENABLED": "false",
     }
+    if LOOPBACK_IMPORTS_SWITCH in declared:
+        raise ValueError(f"template.yaml must not set {LOOPBACK_IMPORTS_SWITCH}: it is a local switch")
+    # Always set, so a value left in the process environment never decides it unseen.
+    local[LOOPBACK_IMPORTS_SWITCH] = "1" if loopback_imports_requested() else "0"
     unresolved = sorted(
         name for name, value in declared.items() if isinstance(value, Unresolved) and name not in local
     )

@@ -20,10 +20,16 @@ from dataclasses import MISSING, dataclass, field, fields
 from functools import lru_cache
 
 MB = 1024 * 1024
+DEFAULT_MAX_IMPORT_BYTES = 25 * MB
 CURSOR_KEY_MIN_LENGTH = 16
 # Where the cursor key comes from, by where the code runs; both name the same setting.
 SECRET_ARN_VARIABLE = "CURSOR_SIGNING_SECRET_ARN"  # noqa: S105 - a variable name, not a secret
 LOCAL_KEY_VARIABLE = "CURSOR_SIGNING_KEY"
+
+
+# Set by the Lambda runtime itself (never by the local stack): where the code really runs.
+LAMBDA_RUNTIME_VARIABLE = "AWS_LAMBDA_RUNTIME_API"
+LOOPBACK_IMPORTS_VARIABLE = "ALLOW_LOOPBACK_IMPORTS"
 
 
 class SettingsError(RuntimeError):
@@ -56,6 +62,11 @@ class Settings:
     max_svg_bytes: int = 5 * MB
     max_image_pixels: int = 50_000_000
     max_image_frames: int = 1000
+    # Remote import: the decoded bytes one URL may bring (larger files go through presign).
+    max_import_bytes: int = DEFAULT_MAX_IMPORT_BYTES
+    # Only the local stack sets it (ALLOW_LOOPBACK_IMPORTS=1): remote import may then reach
+    # 127.0.0.1 and ::1, never private, link-local or metadata addresses. Never in template.yaml.
+    allow_loopback_imports: bool = False
     # Only in functions that sign or verify list cursors; read through ``cursor_signing_key``.
     # Never in repr, so a logged or printed Settings cannot show it.
     cursor_key: str | None = field(default=None, repr=False)
@@ -84,11 +95,15 @@ class Settings:
 _FIELDS = {setting.name: setting for setting in fields(Settings)}
 # Every field but the key is read from the variable of its name in capitals.
 _PLAIN_FIELDS = [name for name in _FIELDS if name != "cursor_key"]
-# Text settings (the others are whole numbers); those without a default are required.
+# Text settings (the others are whole numbers or switches); those without a default are required.
 _TEXT = [name for name in _PLAIN_FIELDS if _FIELDS[name].type == "str"]
 _REQUIRED = [name for name in _TEXT if _FIELDS[name].default is MISSING]
 # Bounds of the numbers that have any: (least, most).
-_BOUNDS = {"upload_url_ttl_seconds": (60, 3600)}
+_BOUNDS = {"upload_url_ttl_seconds": (60, 3600), "max_import_bytes": (1, 1024 * MB)}
+# On/off settings, and the spellings they accept.
+_SWITCHES = [name for name in _PLAIN_FIELDS if _FIELDS[name].type == "bool"]
+_ON = ("1", "true", "yes", "on")
+_OFF = ("0", "false", "no", "off")
 
 
 @lru_cache(maxsize=1)
@@ -98,6 +113,9 @@ def get_settings() -> Settings:
     missing = [name.upper() for name in _REQUIRED if name not in raw]
     if missing:
         raise SettingsError("missing environment variable(s): " + ", ".join(missing))
+    if os.environ.get(LAMBDA_RUNTIME_VARIABLE) and _switched_on(os.environ.get(LOOPBACK_IMPORTS_VARIABLE)):
+        # In Lambda, loopback is the runtime API (the next invocation's event, its responses).
+        raise SettingsError(f"{LOOPBACK_IMPORTS_VARIABLE} is for the local stack only, never in Lambda")
     cursor_key = _cursor_key(os.environ.get(SECRET_ARN_VARIABLE), os.environ.get(LOCAL_KEY_VARIABLE))
     values: dict[str, object] = {}
     problems = []
@@ -118,6 +136,11 @@ def _parsed(name: str, text: str) -> tuple[object, str | None]:
     """The value of one plain setting and what is wrong with it, if anything."""
     if name in _TEXT:
         return text, None if text or name not in _REQUIRED else "must not be empty"
+    if name in _SWITCHES:
+        switch = text.strip().lower()
+        if switch not in _ON + _OFF:
+            return None, "must be 1 or 0 (or true/false, yes/no, on/off)"
+        return switch in _ON, None
     try:
         number = int(text)
     except ValueError:
@@ -126,6 +149,10 @@ def _parsed(name: str, text: str) -> tuple[object, str | None]:
     if (least is not None and number < least) or (most is not None and number > most):
         return number, f"must be between {least} and {most}"
     return number, None
+
+
+def _switched_on(value: str | None) -> bool:
+    return (value or "").strip().lower() in _ON
 
 
 def _cursor_key(secret_arn: str | None, local_key: str | None) -> str | None:

@@ -19,6 +19,8 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 START_DEADLINE_S = 90
+# Switches a developer may export for `make dev`; the default stack runs without them.
+LOCAL_SWITCHES = ("ALLOW_LOOPBACK_IMPORTS",)
 # The template's per-key limits (50/s, bursts of 100) would throttle the tests that poll without
 # pausing and the 16-thread concurrency test; the stack enforces these instead. The limits
 # themselves are tested with tiny ones (tests/integration/test_usage_limits.py).
@@ -91,14 +93,19 @@ class RunningStack:
         return result.stdout.strip().splitlines()[-1]
 
 
-@pytest.fixture(scope="session")
-def stack() -> Iterator[RunningStack]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_", "MEDIA_"))}
+def _started_stack(**switches: str) -> Iterator[RunningStack]:
+    """A local stack process as `make dev` starts it, with ``switches`` added to its environment."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_", "POWERTOOLS_", "MEDIA_")) and k not in LOCAL_SWITCHES
+    }
     env.update(
         PYTHONUNBUFFERED="1",
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",
         AWS_DEFAULT_REGION="us-east-1",
+        **switches,
     )
     process = subprocess.Popen(
         [sys.executable, "-m", "devstack", "--port", "0", "--aws-port", "0", *UNTHROTTLED],
@@ -127,3 +134,16 @@ def stack() -> Iterator[RunningStack]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[RunningStack]:
+    """The stack as `make dev` starts it: no local switch on, whatever the shell exports."""
+    yield from _started_stack()
+
+
+@pytest.fixture(scope="session")
+def loopback_stack() -> Iterator[RunningStack]:
+    """A second stack, as `ALLOW_LOOPBACK_IMPORTS=1 make dev` starts it (remote import may reach
+    127.0.0.1): only the tests that import from a local server start it."""
+    yield from _started_stack(ALLOW_LOOPBACK_IMPORTS="1")

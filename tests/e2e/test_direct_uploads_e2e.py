@@ -47,16 +47,16 @@ def test_files_posted_as_a_form_become_ready_items_and_a_bad_one_is_reported(sta
         assert requests.get(ready["url"], timeout=10).content == data
 
 
-def test_a_json_body_and_a_malformed_form_are_refused_storing_nothing(stack):
+def test_a_body_of_another_type_and_a_malformed_form_are_refused_storing_nothing(stack):
     before = bucket_keys(stack, "originals/")
-    as_json = requests.post(
+    as_text = requests.post(
         f"{stack.api_url}/v1/media",
-        json={"urls": ["https://example.com/a.jpg"]},
-        headers=auth(stack.demo_key),
+        data="file=a.jpg",
+        headers={**auth(stack.demo_key), "Content-Type": "text/plain"},
         timeout=10,
     )
-    assert as_json.status_code == 415, as_json.text
-    assert as_json.json()["code"] == "unsupported_media_type"
+    assert as_text.status_code == 415, as_text.text
+    assert as_text.json()["code"] == "unsupported_media_type"
     truncated = requests.post(
         f"{stack.api_url}/v1/media",
         data=b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\n\r\n\xff\xd8',

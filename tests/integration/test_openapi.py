@@ -103,6 +103,25 @@ def test_swagger_ui_shows_the_same_document():
     assert status == 200 and "idempotency_key_reused" in html and "HTTPValidationError" not in html
 
 
+def test_remote_import_documents_its_body_its_limits_and_every_per_url_code(document):
+    from medialib.api.routes.remote_imports import URL_ERROR_CODES
+    from medialib.services.remote_imports import STATUS_OF_CODE
+
+    operation = document["paths"]["/v1/media"]["post"]
+    body = operation["requestBody"]["content"]
+    assert {"multipart/form-data", "application/json"} <= set(body)
+    assert body["application/json"]["schema"]["properties"]["urls"]["maxItems"] == 10
+    for code in URL_ERROR_CODES:
+        assert f"`{code}`" in operation["description"], code
+    for code, status in STATUS_OF_CODE.items():
+        assert f"`{code}`" in operation["responses"][str(status)]["description"], code
+    for limit in ("2048 characters", "ports 80/443", "3 redirects", "12 s", "25 MB", "presign"):
+        assert limit in operation["description"], limit
+    schemas = document["components"]["schemas"]
+    assert {"filename", "code", "message"} <= set(schemas["DirectUploadError"]["properties"])
+    assert set(schemas["UrlImportError"]["required"]) == {"url", "code", "message"}
+
+
 def test_the_item_error_codes_are_the_failure_vocabulary(document):
     """The documented enum is the one list in the code (domain/failures.py), which mypy holds
     every emitter to; and every code in it is emitted somewhere, so none is documented in vain."""

@@ -149,3 +149,47 @@ def test_the_command_defaults_to_the_names_of_stack_medialib(monkeypatch):
     settings = get_settings()
     assert (settings.tenants_table, settings.keys_table) == ("medialib-tenants", "other-api-keys")
     assert settings.media_bucket == "medialib-media-123456789012-us-east-1"
+
+
+def test_loopback_imports_are_off_unless_the_switch_is_set(monkeypatch):
+    monkeypatch.delenv("ALLOW_LOOPBACK_IMPORTS", raising=False)
+    assert get_settings().allow_loopback_imports is False
+
+    get_settings.cache_clear()
+    monkeypatch.setenv("ALLOW_LOOPBACK_IMPORTS", "1")
+    assert get_settings().allow_loopback_imports is True
+
+
+@pytest.mark.parametrize(("shell", "expected"), [(None, "0"), ("0", "0"), ("yes", "0"), ("1", "1")])
+def test_the_local_stack_sets_the_loopback_switch_only_when_started_with_it(monkeypatch, shell, expected):
+    if shell is None:
+        monkeypatch.delenv("ALLOW_LOOPBACK_IMPORTS", raising=False)
+    else:
+        monkeypatch.setenv("ALLOW_LOOPBACK_IMPORTS", shell)
+    template = LocalTemplate.load(aws_url="http://127.0.0.1:5999")
+
+    environment = build_environment(template, aws_url="http://127.0.0.1:5999")
+
+    # Always set, so what the process environment holds never decides it unseen.
+    assert environment["ALLOW_LOOPBACK_IMPORTS"] == expected
+
+
+def test_the_local_stack_refuses_a_template_that_sets_the_loopback_switch(monkeypatch):
+    template = LocalTemplate.load(aws_url="http://127.0.0.1:5999")
+    monkeypatch.setitem(template.environment, "ALLOW_LOOPBACK_IMPORTS", "1")
+
+    with pytest.raises(ValueError, match="must not set ALLOW_LOOPBACK_IMPORTS"):
+        build_environment(template, aws_url="http://127.0.0.1:5999")
+
+
+def test_loopback_imports_cannot_be_switched_on_inside_lambda(monkeypatch):
+    """In Lambda, 127.0.0.1 is the runtime API: a function started with the switch fails loudly."""
+    monkeypatch.setenv("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")
+    monkeypatch.setenv("ALLOW_LOOPBACK_IMPORTS", "1")
+
+    with pytest.raises(SettingsError, match="ALLOW_LOOPBACK_IMPORTS is for the local stack only"):
+        get_settings()
+
+    get_settings.cache_clear()
+    monkeypatch.setenv("ALLOW_LOOPBACK_IMPORTS", "0")
+    assert get_settings().allow_loopback_imports is False

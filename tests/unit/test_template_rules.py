@@ -21,6 +21,7 @@ from medialib.settings import Settings
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 LAMBDA_TIMEOUT_LIMIT = 900  # seconds
+API_GATEWAY_TIMEOUT = 29  # seconds, REST API integration default
 STALLED_AFTER = 15 * 60  # seconds an item may stay in processing before it is stalled
 
 
@@ -471,3 +472,27 @@ def test_a_refused_request_is_a_429_problem_with_retry_after(kind):
     assert headers["Content-Type"] == "'application/problem+json'"
     assert int(headers["Retry-After"].strip("'")) >= 1
     assert '"code": "rate_limited"' in response["ResponseTemplates"]["application/json"]
+
+
+# ---------------------------------------------------------------- remote import
+def test_no_function_is_ever_allowed_loopback_imports():
+    """ALLOW_LOOPBACK_IMPORTS is the local stack's switch only: never in the deployed template."""
+    declared = [_raw().get("Globals", {}).get("Function", {}).get("Environment", {})]
+    declared += [
+        _properties(r).get("Environment", {})
+        for r in _resources(_raw(), "AWS::Serverless::Function").values()
+    ]
+
+    for environment in declared:
+        assert "ALLOW_LOOPBACK_IMPORTS" not in environment.get("Variables", {})
+    assert "ALLOW_LOOPBACK_IMPORTS" not in TEMPLATE.read_text()
+
+
+def test_the_import_fetch_deadline_fits_the_import_function_and_the_gateway():
+    from medialib.services.remote_imports import CONNECT_TIMEOUT_SECONDS, FETCH_DEADLINE_SECONDS
+
+    timeout = int(_resolved(_function_properties("UploadsApiFunction")["Timeout"]))
+
+    assert CONNECT_TIMEOUT_SECONDS < FETCH_DEADLINE_SECONDS
+    # The fetches run at once; storing what arrived needs the rest of the function's time.
+    assert FETCH_DEADLINE_SECONDS + 10 <= timeout < API_GATEWAY_TIMEOUT

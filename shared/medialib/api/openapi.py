@@ -62,6 +62,13 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "payload_too_large": (413, "too large for its kind, or a body over the gateway's limit"),
     "unsupported_media_type": (415, "the body is not JSON, or the file is not an accepted media type"),
     "type_mismatch": (415, "the bytes are another type than the declared one"),
+    # Remote import (POST /v1/media with JSON) when no URL was imported: the first URL's code.
+    "url_invalid": (400, "no URL was imported: the first is not a valid URL"),
+    "url_blocked": (400, "no URL was imported: the first is refused by the SSRF rules (no connection made)"),
+    "fetch_failed": (400, "no URL was imported: the first could not be fetched"),
+    "fetch_timeout": (400, "no URL was imported: the first did not arrive within the deadline"),
+    "too_large": (413, "no URL was imported: the first is over the import limit (use presign)"),
+    "unsupported_type": (415, "no URL was imported: the first is not an accepted media type"),
     "idempotency_key_reused": (422, "this `Idempotency-Key` was used with another body"),
     "rate_limited": (429, "too many requests; retry after `Retry-After` seconds"),
     "unavailable": (503, "a dependency is unavailable; retry after `Retry-After` seconds"),
@@ -72,6 +79,15 @@ ALWAYS = ("rate_limited", "unavailable")
 AUTHENTICATED = ("unauthorized", "forbidden")
 # What Idempotency-Key adds to a POST.
 IDEMPOTENT = ("validation_error", "request_in_progress", "idempotency_key_reused")
+# What a remote import answers with when no URL was imported (the first URL's code).
+IMPORT_PROBLEMS = (
+    "url_invalid",
+    "url_blocked",
+    "fetch_failed",
+    "fetch_timeout",
+    "too_large",
+    "unsupported_type",
+)
 # A request body can be invalid, larger than the gateway accepts, or not JSON.
 WITH_BODY = ("validation_error", "payload_too_large", "unsupported_media_type")
 

@@ -132,3 +132,16 @@ class EntityMediaSet(_Strict):
     media_ids: list[Annotated[str, StringConstraints(pattern=MEDIA_ID_PATTERN.pattern)]] = Field(
         max_length=40
     )
+
+
+# A URL's own rules (length, scheme, port, address) are checked per URL, each failure reported
+# on its own; this bound only keeps one body field from holding megabytes.
+_UrlText = Annotated[str, StringConstraints(min_length=1, max_length=8192)]
+
+
+class ImportRequest(_Strict):
+    """``POST /v1/media`` as JSON: remote files to fetch and re-host."""
+
+    urls: list[_UrlText] = Field(min_length=1, max_length=10)
+    folder: FolderPath | None = None
+    alt: Alt | None = None

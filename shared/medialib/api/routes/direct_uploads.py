@@ -1,10 +1,10 @@
-"""POST /v1/media: small files posted straight to the API as ``multipart/form-data`` (the
-route is declared with the other upload routes in ``routes/uploads.py``, so every function that
-includes that router, the documentation's too, has it).
+"""POST /v1/media: small files posted straight to the API as ``multipart/form-data``, or remote
+files named in a JSON ``{"urls": [...]}`` body (``routes/remote_imports.py``). The route is
+declared with the other upload routes in ``routes/uploads.py``, so every function that includes
+that router, the documentation's too, has it.
 
-The body (base64, as the gateway passes binary media types) is parsed with ``multipart``, a
-maintained parser. Importing from URLs (a JSON ``{"urls": [...]}`` body) is not available yet:
-a JSON body is a 415 that says to send the files as multipart/form-data.
+The form (base64, as the gateway passes binary media types) is parsed with ``multipart``, a
+maintained parser.
 """
 
 from __future__ import annotations
@@ -18,15 +18,19 @@ import multipart
 from aws_lambda_powertools.event_handler import Response
 
 from medialib.api.auth import tenant_for
+from medialib.api.routes import remote_imports
 from medialib.api.schemas import MediaItem, media_item
 from medialib.domain.errors import MediaLibError, UnsupportedMediaType, ValidationFailed
+from medialib.domain.media import Media
 from medialib.domain.models import Model
 from medialib.services import direct_uploads
-from medialib.services.direct_uploads import MAX_FILES, DirectFile, FileFailure
+from medialib.services import remote_imports as imports
+from medialib.services.direct_uploads import MAX_FILES, DirectFile
 from medialib.services.tags import slug_map
 from medialib.settings import get_settings
 
 MULTIPART = "multipart/form-data"
+JSON = "application/json"
 _TEXT_FIELDS = ("folder", "alt")
 # Parts beyond the files and the text fields mean a body no client of this route sends.
 _PART_LIMIT = MAX_FILES + len(_TEXT_FIELDS) + 5
@@ -54,19 +58,19 @@ REQUEST_BODY: dict[str, Any] = {
                 },
             },
             "encoding": {"file": {"contentType": "image/*, video/*, application/pdf, model/gltf-binary"}},
-        }
+        },
+        JSON: {"schema": remote_imports.JSON_BODY_SCHEMA},
     },
 }
 
 
 DESCRIPTION = (
-    "Send `multipart/form-data` with up to 10 `file` parts (each with a filename and its "
-    "`Content-Type`) and optional `folder` and `alt` fields. Each file becomes an item as "
-    "presign → upload → confirm makes one; a file that fails is listed in `errors` and the "
-    "others are still stored. The whole request must fit the gateway's payload limit (a "
+    "**Small direct uploads** — send `multipart/form-data` with up to 10 `file` parts (each "
+    "with a filename and its `Content-Type`) and optional `folder` and `alt` fields. Each file "
+    "becomes an item as presign → upload → confirm makes one; a file that fails is listed in "
+    "`errors` and the others are still stored. The whole request must fit the gateway's payload limit (a "
     "413 beyond it): use `POST /v1/media/presign` for larger files. If no file is stored, "
-    "the answer is the first file's problem. Importing from URLs (a JSON body) is not "
-    "available yet: 415."
+    "the answer is the first file's problem.\n\n" + remote_imports.DESCRIPTION
 )
 
 
@@ -78,24 +82,49 @@ class DirectUploadError(Model):
 
 class DirectUploadEnvelope(Model):
     data: list[MediaItem]
-    errors: list[DirectUploadError]
+    # A file part's failure names its ``filename``; a URL's names its ``url``.
+    errors: list[DirectUploadError | remote_imports.UrlImportError]
 
 
 def create_media(event: dict[str, Any]) -> Response[DirectUploadEnvelope]:
     """Answer one POST /v1/media (the route is declared in ``routes/uploads.py``)."""
     tenant_id = tenant_for(event, "media:write")
+    if _media_type(event) != MULTIPART:
+        return _import_urls(tenant_id, event)
     files, fields = _parse(event)
     items, failures = direct_uploads.upload_files(
         tenant_id, files, folder=fields.get("folder"), alt=fields.get("alt")
     )
     if not items:
-        raise _nothing_stored(failures)
+        raise _nothing_stored([(f"file {f.filename}", f.status, f.code, f.message) for f in failures], "file")
+    errors: list[DirectUploadError | remote_imports.UrlImportError] = [
+        DirectUploadError(filename=f.filename, code=f.code, message=f.message) for f in failures
+    ]
+    return _created(tenant_id, items, errors)
+
+
+def _import_urls(tenant_id: str, event: dict[str, Any]) -> Response[DirectUploadEnvelope]:
+    if _media_type(event) not in (JSON, ""):
+        raise UnsupportedMediaType(
+            'Send a JSON body {"urls": [...]} or the files as multipart/form-data',
+            errors=[{"field": "Content-Type", "message": "must be application/json or multipart/form-data"}],
+        )
+    request = remote_imports.parse(_body_bytes(event))
+    items, failures = imports.import_urls(tenant_id, request.urls, folder=request.folder, alt=request.alt)
+    if not items:
+        raise _nothing_stored([(f"url {f.url}", f.status, f.code, f.message) for f in failures], "URL")
+    errors: list[DirectUploadError | remote_imports.UrlImportError] = [
+        remote_imports.UrlImportError(url=f.url, code=f.code, message=f.message) for f in failures
+    ]
+    return _created(tenant_id, items, errors)
+
+
+def _created(
+    tenant_id: str, items: list[Media], errors: list[DirectUploadError | remote_imports.UrlImportError]
+) -> Response[DirectUploadEnvelope]:
     base_url = get_settings().media_base_url
     slugs = slug_map(tenant_id)
-    body = DirectUploadEnvelope(
-        data=[media_item(media, base_url, slugs) for media in items],
-        errors=[DirectUploadError(filename=f.filename, code=f.code, message=f.message) for f in failures],
-    )
+    body = DirectUploadEnvelope(data=[media_item(media, base_url, slugs) for media in items], errors=errors)
     return Response(status_code=201, content_type="application/json", body=body)
 
 
@@ -109,15 +138,16 @@ _TITLES = {
 }
 
 
-def _nothing_stored(failures: list[FileFailure]) -> MediaLibError:
-    """No file was stored: the first failure's problem, every file's failure in ``errors``."""
-    first = failures[0]
+def _nothing_stored(failures: list[tuple[str, int, str, str]], what: str) -> MediaLibError:
+    """Nothing was stored: the first failure's problem, every failure (field, status, code,
+    message) in ``errors``."""
+    _, status, code, message = failures[0]
     error = MediaLibError(
-        f"No file was stored: {first.message}",
-        errors=[{"field": f"file {f.filename}", "message": f"{f.code}: {f.message}"} for f in failures],
+        f"No {what} was stored: {message}",
+        errors=[{"field": field, "message": f"{code}: {text}"} for field, _, code, text in failures],
     )
-    error.status, error.code = first.status, first.code
-    error.title = _TITLES.get(first.status, "Bad Request")
+    error.status, error.code = status, code
+    error.title = _TITLES.get(status, "Bad Request")
     return error
 
 
@@ -128,13 +158,7 @@ def _invalid(field: str, message: str) -> ValidationFailed:
 def _parse(event: dict[str, Any]) -> tuple[list[DirectFile], dict[str, str]]:
     """The file parts and the text fields, or a 400 for a body that is not a well-formed form
     of 1-10 files (415 for another content type)."""
-    header = next((v for k, v in (event.get("headers") or {}).items() if k.lower() == "content-type"), "")
-    media_type, options = multipart.parse_options_header(header or "")
-    if media_type != MULTIPART:
-        raise UnsupportedMediaType(
-            "Send the files as multipart/form-data; importing from URLs is not available yet",
-            errors=[{"field": "Content-Type", "message": "must be multipart/form-data"}],
-        )
+    _, options = multipart.parse_options_header(_content_type(event))
     boundary = options.get("boundary")
     if not boundary:
         raise _invalid("Content-Type", "must name the multipart boundary")
@@ -176,6 +200,14 @@ def _parse(event: dict[str, Any]) -> tuple[list[DirectFile], dict[str, str]]:
     if not files:
         raise _invalid("file", "send at least one file part")
     return files, fields
+
+
+def _content_type(event: dict[str, Any]) -> str:
+    return next((v for k, v in (event.get("headers") or {}).items() if k.lower() == "content-type"), "") or ""
+
+
+def _media_type(event: dict[str, Any]) -> str:
+    return multipart.parse_options_header(_content_type(event))[0]
 
 
 def _body_bytes(event: dict[str, Any]) -> bytes:

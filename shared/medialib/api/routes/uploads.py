@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from medialib.api.auth import tenant_for
-from medialib.api.openapi import API_KEY, ETAG, IDEMPOTENT, WITH_BODY, responses
+from medialib.api.openapi import API_KEY, ETAG, IDEMPOTENT, IMPORT_PROBLEMS, WITH_BODY, responses
 from medialib.api.routes import direct_uploads as direct
 from medialib.api.routes.media import item_response
 from medialib.api.schemas import (
@@ -107,21 +107,22 @@ def check_duplicates(request: DuplicateCheckRequest) -> DuplicatesEnvelope:
 
 @router.post(
     "/v1/media",
-    summary="Upload small files directly (multipart/form-data)",
+    summary="Upload small files directly (multipart/form-data) or import them from URLs (JSON)",
     description=direct.DESCRIPTION,
     tags=["uploads"],
     status_code=201,
     security=API_KEY,
-    # The handler reads the form itself (no body parameter), so the body is declared here.
+    # The handler reads the body itself (no body parameter), so the body is declared here.
     openapi_extensions={"requestBody": direct.REQUEST_BODY},
     responses=responses(
-        {201: "The items made (processing or ready) and the files that failed"},
+        {201: "The items made (processing or ready) and the files or URLs that failed"},
         direct.DirectUploadEnvelope,
         *WITH_BODY,
         *IDEMPOTENT,
         "not_found",
         "version_conflict",
         "type_mismatch",
+        *IMPORT_PROBLEMS,
     ),
 )
 def create_media() -> Response[direct.DirectUploadEnvelope]:
