@@ -47,6 +47,20 @@ def test_files_posted_as_a_form_become_ready_items_and_a_bad_one_is_reported(sta
         assert requests.get(ready["url"], timeout=10).content == data
 
 
+@pytest.mark.parametrize("count", [1, 10])
+def test_one_file_and_the_most_a_form_takes_all_become_ready(stack, count):
+    files = [(f"batch-{count}-{n}.jpg", photo(160 + n, 120), "image/jpeg") for n in range(count)]
+    response = post_files(stack, files, folder="/")
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["errors"] == []
+    assert [item["filename"] for item in body["data"]] == [name for name, _, _ in files]
+    for n, (item, (_, data, _)) in enumerate(zip(body["data"], files, strict=True)):
+        ready = wait_until_settled(stack, stack.demo_key, item["id"])
+        assert ready["status"] == "ready", ready["error"]
+        assert (ready["size"], ready["width"], ready["height"]) == (len(data), 160 + n, 120)
+
+
 def test_a_body_of_another_type_and_a_malformed_form_are_refused_storing_nothing(stack):
     before = bucket_keys(stack, "originals/")
     as_text = requests.post(
