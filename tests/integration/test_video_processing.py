@@ -5,6 +5,7 @@ with its bytes removed; no local copy left behind."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import tempfile
 from io import BytesIO
@@ -115,7 +116,7 @@ def test_a_video_is_ready_with_its_duration_size_and_poster_variants(videos, con
 def test_a_video_not_held_in_memory_is_read_from_the_copy_made_while_hashing(videos, monkeypatch):
     """Videos over what processing keeps in memory (the image limit; up to 1 GB) are never read
     twice: the single streamed read also writes the local file ffmpeg reads."""
-    settings = get_settings().model_copy(update={"max_image_bytes": 1024})
+    settings = dataclasses.replace(get_settings(), max_image_bytes=1024)
     monkeypatch.setattr(processing, "get_settings", lambda: settings)
     reads = []
     real_read = processing.object_storage.read
