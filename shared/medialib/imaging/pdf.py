@@ -38,10 +38,7 @@ import pypdfium2.raw as pdfium_c
 from PIL import Image
 
 from medialib.domain.failures import FAILURE_CODES, FailureCode
-from medialib.imaging.pipeline import VARIANT_BOXES, RenderedVariant
-from medialib.imaging.pipeline import _fit as fit
-from medialib.imaging.pipeline import _render_variants as render_variants
-from medialib.imaging.placeholder import blurhash_of, dominant_color_of
+from medialib.imaging.pipeline import VARIANT_BOXES, RenderedVariant, fit, render_preview
 from medialib.imaging.rejection import Rejected
 
 __all__ = [
@@ -120,12 +117,9 @@ def preview_pdf(
 
 def _outline(data: bytes, no_preview: str) -> ProcessedPdf:
     """Page count and the first page's size without parsing any page's content."""
-    try:
-        document = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as error:
-        if error.err_code in _LOCKED:
-            return ProcessedPdf(pages=None, width=None, height=None, encrypted=True, no_preview="locked")
-        raise PdfRejected("corrupt", str(error)) from error
+    document = _open(data)
+    if document is None:
+        return _locked()
     try:
         pages = len(document)
         try:
@@ -222,17 +216,28 @@ def process_pdf(
     clock: Callable[[], float] = time.monotonic,
 ) -> ProcessedPdf:
     """Open an untrusted PDF held in memory; raises PdfRejected (``corrupt``) when pdfium cannot."""
-    try:
-        document = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as error:
-        if error.err_code in _LOCKED:
-            return ProcessedPdf(pages=None, width=None, height=None, encrypted=True, no_preview="locked")
-        # Includes a document with no page at all: nothing in it can be shown.
-        raise PdfRejected("corrupt", str(error)) from error
+    document = _open(data)
+    if document is None:
+        return _locked()
     try:
         return _first_page(document, len(document), render_seconds, clock)
     finally:
         document.close()
+
+
+def _open(data: bytes) -> pdfium.PdfDocument | None:
+    """The document, or None when it is locked; PdfRejected (``corrupt``) when pdfium cannot
+    open it, a document with no page at all included: nothing in it can be shown."""
+    try:
+        return pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as error:
+        if error.err_code in _LOCKED:
+            return None
+        raise PdfRejected("corrupt", str(error)) from error
+
+
+def _locked() -> ProcessedPdf:
+    return ProcessedPdf(pages=None, width=None, height=None, encrypted=True, no_preview="locked")
 
 
 def _first_page(
@@ -256,14 +261,14 @@ def _first_page(
     sizes = [(str(box), fit(size[0], size[1], box)) for box in VARIANT_BOXES]
     # The page is vector: it gets every box, each resized from the render (orientation 1: pdfium
     # has applied /Rotate; no ICC profile: pdfium renders in sRGB).
-    variants, smallest = render_variants(image, 1, sizes, None)
+    preview = render_preview(image, sizes)
     return ProcessedPdf(
         pages=pages,
         width=width,
         height=height,
-        variants=variants,
-        blurhash=blurhash_of(smallest),
-        dominant_color=dominant_color_of(smallest),
+        variants=preview.variants,
+        blurhash=preview.blurhash,
+        dominant_color=preview.dominant_color,
     )
 
 

@@ -90,6 +90,13 @@ class RenderedVariant:
 
 
 @dataclass(frozen=True)
+class Preview:
+    variants: list[RenderedVariant]  # largest first
+    blurhash: str
+    dominant_color: str  # "#rrggbb"
+
+
+@dataclass(frozen=True)
 class ProcessedImage:
     width: int  # after EXIF orientation
     height: int
@@ -129,14 +136,14 @@ def _process(data: bytes, formats: tuple[str, ...], *, max_pixels: int, max_fram
     sizes = variant_sizes(width, height)
     decoded = decode_first_frame(image, orientation, sizes[0][1])
     icc_profile = decoded.info.get("icc_profile")
-    variants, smallest = _render_variants(decoded, orientation, sizes, icc_profile)
+    preview = render_preview(decoded, sizes, orientation=orientation, icc_profile=icc_profile)
     return ProcessedImage(
         width=width,
         height=height,
         frames=frames,
-        variants=variants,
-        blurhash=blurhash_of(smallest),
-        dominant_color=dominant_color_of(smallest),
+        variants=preview.variants,
+        blurhash=preview.blurhash,
+        dominant_color=preview.dominant_color,
     )
 
 
@@ -146,7 +153,7 @@ def variant_sizes(width: int, height: int) -> list[tuple[str, tuple[int, int]]]:
     An image whose longest side fits the smallest box gets that box's variant at its own size.
     """
     longest = max(width, height)
-    sizes = [(str(box), _fit(width, height, box)) for box in VARIANT_BOXES if longest > box]
+    sizes = [(str(box), fit(width, height, box)) for box in VARIANT_BOXES if longest > box]
     return sizes or [(str(VARIANT_BOXES[-1]), (width, height))]
 
 
@@ -201,6 +208,19 @@ def _webp_first_frame(image: Image.Image) -> Image.Image:
     frame = Image.frombuffer(rawmode, image.size, data, "raw", rawmode, 0, 1)
     frame.info = dict(image.info)
     return frame
+
+
+def render_preview(
+    frame: Image.Image,
+    sizes: list[tuple[str, tuple[int, int]]],
+    *,
+    orientation: int = 1,
+    icc_profile: bytes | None = None,
+) -> Preview:
+    """WebP variants of one decoded frame at ``sizes`` (largest first) and the placeholder from
+    the smallest: what an image, a PDF's first page and a video's poster all become."""
+    variants, smallest = _render_variants(frame, orientation, sizes, icc_profile)
+    return Preview(variants, blurhash_of(smallest), dominant_color_of(smallest))
 
 
 def _render_variants(
@@ -301,7 +321,7 @@ def _oriented(size: tuple[int, int], orientation: int) -> tuple[int, int]:
     return (size[1], size[0]) if orientation in _SWAPS_AXES else size
 
 
-def _fit(width: int, height: int, box: int) -> tuple[int, int]:
+def fit(width: int, height: int, box: int) -> tuple[int, int]:
     """Scale so the longest side is `box`; the other side rounds half up, and is at least 1."""
     longest = max(width, height)
 

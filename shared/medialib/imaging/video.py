@@ -32,9 +32,7 @@ from io import BytesIO
 from PIL import Image
 
 from medialib.domain.failures import FailureCode
-from medialib.imaging.pipeline import RenderedVariant, variant_sizes
-from medialib.imaging.pipeline import _render_variants as render_variants
-from medialib.imaging.placeholder import blurhash_of, dominant_color_of
+from medialib.imaging.pipeline import RenderedVariant, render_preview, variant_sizes
 from medialib.imaging.rejection import Rejected
 
 __all__ = [
@@ -126,14 +124,14 @@ def process_video(
     if poster is None:
         raise VideoRejected("corrupt", "No frame of the video could be decoded")
     # Upright already (ffmpeg applied the rotation) and in sRGB as ffmpeg converts it.
-    variants, smallest = render_variants(poster, 1, sizes, None)
+    preview = render_preview(poster, sizes)
     return ProcessedVideo(
         duration=probe.duration,
         width=probe.width,
         height=probe.height,
-        variants=variants,
-        blurhash=blurhash_of(smallest),
-        dominant_color=dominant_color_of(smallest),
+        variants=preview.variants,
+        blurhash=preview.blurhash,
+        dominant_color=preview.dominant_color,
     )
 
 
