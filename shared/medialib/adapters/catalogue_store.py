@@ -17,7 +17,7 @@ from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteEr
 from pynamodb.transactions import TransactWrite
 
 from medialib.adapters import media_table as layout
-from medialib.adapters.dynamo import database_errors, transaction_connection
+from medialib.adapters.dynamo import database_errors, raise_unless_a_condition_failed, transaction_connection
 from medialib.adapters.media_table import (
     CounterRecord,
     EntityRecord,
@@ -42,17 +42,6 @@ def _failed_its_condition(error: PynamoDBException) -> bool:
     # A timeout's cause carries no response at all (pynamodb's cause_response_code breaks on it).
     response = getattr(error.cause, "response", None) or {}
     return response.get("Error", {}).get("Code") == _CONDITION_FAILED
-
-
-def _unless_a_condition_failed(error: TransactWriteError) -> None:
-    """Raise the domain error for a transaction cancelled by anything but one of its own
-    conditions: a concurrent transaction (retry) or the database (unavailable)."""
-    codes = {reason.code for reason in (error.cancellation_reasons or []) if reason is not None}
-    if "ConditionalCheckFailed" in codes:
-        return
-    if "TransactionConflict" in codes:
-        raise VersionConflict("A concurrent change touched the same records; retry") from error
-    raise _unavailable() from error
 
 
 # ---------------------------------------------------------------- folders
@@ -102,7 +91,7 @@ def create_folder(tenant_id: str, path: str, ancestors: list[str], now: str) -> 
                         condition=FolderRecord.sk.exists(),
                     )
     except TransactWriteError as error:
-        _unless_a_condition_failed(error)
+        raise_unless_a_condition_failed(error)
         raise VersionConflict("Folders changed meanwhile; retry") from error
 
 
@@ -132,7 +121,7 @@ def delete_folder(tenant_id: str, path: str, parent: str) -> None:
                     FolderRecord(*_folder_key(tenant_id, parent)), actions=[FolderRecord.children.add(-1)]
                 )
     except TransactWriteError as error:
-        _unless_a_condition_failed(error)
+        raise_unless_a_condition_failed(error)
         raise FolderNotEmpty(f"Folder {path} holds media or subfolders") from error
 
 
@@ -198,7 +187,7 @@ def create_tag(tenant_id: str, tag: Tag) -> None:
             )
             tx.save(_tag_record(pk, tag), condition=TagRecord.sk.does_not_exist())
     except TransactWriteError as error:
-        _unless_a_condition_failed(error)
+        raise_unless_a_condition_failed(error)
         raise AlreadyExists(f"A tag with slug {tag.slug} exists") from error
 
 
@@ -231,7 +220,7 @@ def update_tag(tenant_id: str, before: Tag, after: Tag) -> None:
                     condition=TagSlugRecord.sk.does_not_exist(),
                 )
     except TransactWriteError as error:
-        _unless_a_condition_failed(error)
+        raise_unless_a_condition_failed(error)
         if after.slug != before.slug and tag_id_for_slug(tenant_id, after.slug) not in (None, after.id):
             raise AlreadyExists(f"A tag with slug {after.slug} exists") from error
         if get_tag(tenant_id, before.id) is None:
@@ -273,7 +262,7 @@ def remove_tag(tenant_id: str, tag: Tag) -> None:
             )
             tx.delete(CounterRecord(pk, layout.counter_sk(total_of("tag", tag.id))))
     except TransactWriteError as error:
-        _unless_a_condition_failed(error)
+        raise_unless_a_condition_failed(error)
         if _tag_record_of(tenant_id, tag.id) is not None:
             raise VersionConflict("The tag changed meanwhile; retry") from error
 

@@ -16,7 +16,7 @@ from botocore.exceptions import BotoCoreError
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError
 
-from medialib.domain.errors import Unavailable
+from medialib.domain.errors import Unavailable, VersionConflict
 
 DEFAULT_REGION = "us-east-1"
 
@@ -49,3 +49,15 @@ def database_errors() -> Iterator[None]:
         raise
     except (PynamoDBException, BotoCoreError) as error:
         raise Unavailable("The database is unavailable; retry") from error
+
+
+def raise_unless_a_condition_failed(error: TransactWriteError) -> None:
+    """Raise the domain error for a transaction cancelled by anything but one of its own
+    conditions (those only the caller can explain): a concurrent transaction, retry; anything
+    else, the database is unavailable."""
+    codes = {reason.code for reason in (error.cancellation_reasons or []) if reason is not None}
+    if "ConditionalCheckFailed" in codes:
+        return
+    if "TransactionConflict" in codes:
+        raise VersionConflict("A concurrent change touched the same records; retry") from error
+    raise Unavailable("The database did not accept the change; retry") from error

@@ -17,7 +17,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from medialib.adapters import media_table as layout
-from medialib.adapters.dynamo import database_errors, transaction_connection
+from medialib.adapters.dynamo import database_errors, raise_unless_a_condition_failed, transaction_connection
 from medialib.adapters.media_table import (
     CounterRecord,
     FolderRecord,
@@ -27,7 +27,7 @@ from medialib.adapters.media_table import (
     media_sk,
     tenant_pk,
 )
-from medialib.domain.errors import AlreadyExists, NotFound, Unavailable, VersionConflict
+from medialib.domain.errors import AlreadyExists, NotFound, VersionConflict
 from medialib.domain.media import Media, counter_deltas, utc_now, variants_prefix
 from medialib.domain.search import indexed_words
 
@@ -104,11 +104,7 @@ def _explain(
 ) -> None:
     """Turn a cancelled transaction into the domain error that explains it, by looking again
     (DynamoDB reports reasons in its own order of operations, not ours)."""
-    codes = {reason.code for reason in (error.cancellation_reasons or []) if reason is not None}
-    if "ConditionalCheckFailed" not in codes:
-        if "TransactionConflict" in codes:
-            raise VersionConflict("A concurrent change touched the same items; retry") from error
-        raise Unavailable("The database did not accept the change; retry") from error
+    raise_unless_a_condition_failed(error)
     if folder not in (None, "/") and not folder_exists(tenant_id, folder):
         raise NotFound("The folder does not exist", errors=[{"field": "folder", "message": "no such folder"}])
     for before, _ in changes:
